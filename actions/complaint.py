@@ -1,0 +1,81 @@
+"""Complaints (投诉): what happened and where, recorded as a ticket."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import language_of, resident_of, ticket_store, turn_key
+from bot.nlu.patterns import parse_unit
+from bot.tickets.triage import clean_description
+
+
+class ValidateComplaintForm(FormValidationAction):
+    """``validate_complaint_form``: needs a real description and a place."""
+
+    def name(self) -> Text:
+        return "validate_complaint_form"
+
+    async def validate_complaint_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        description = clean_description(str(value or ""))
+        if description is None:
+            if tracker.get_slot("requested_slot") == "complaint_description":
+                dispatcher.utter_message(response="utter_invalid_description")
+            return {"complaint_description": None}
+        slots: Dict[Text, Any] = {"complaint_description": description}
+        unit = parse_unit(str(value))
+        if unit and not tracker.get_slot("complaint_location"):
+            slots["complaint_location"] = unit.canonical()
+        return slots
+
+    async def validate_complaint_location(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        if not text or text.startswith("/"):
+            return {"complaint_location": None}
+        unit = parse_unit(text)
+        return {"complaint_location": unit.canonical() if unit else text[:255]}
+
+
+class ActionSubmitComplaint(Action):
+    """``action_submit_complaint``: stores the complaint and gives its number."""
+
+    def name(self) -> Text:
+        return "action_submit_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        channel, sender = resident_of(tracker)
+        location = tracker.get_slot("complaint_location")
+        try:
+            ticket = ticket_store().create(
+                ticket_type="complaint",
+                channel=channel,
+                sender_id=sender,
+                language=language_of(tracker),
+                description=tracker.get_slot("complaint_description") or "",
+                location=location,
+                unit=location if parse_unit(location or "") else tracker.get_slot("unit"),
+                phone=tracker.get_slot("phone"),
+                idempotency_key=turn_key(tracker, "complaint"),
+            )
+        except SQLAlchemyError:
+            logging.getLogger(__name__).exception("Could not store complaint for %s:%s", channel, sender)
+            dispatcher.utter_message(response="utter_ticket_failed")
+            return []
+        dispatcher.utter_message(response="utter_complaint_submitted", number=ticket.number)
+        return [
+            SlotSet("complaint_description", None),
+            SlotSet("complaint_location", None),
+            SlotSet("ticket_id", ticket.number),
+        ]

@@ -1,0 +1,52 @@
+"""Messages sent outside a request/response cycle: late answers, ticket status
+notifications, agent replies during a handoff.
+
+The rest of the code calls :func:`send_text` with the channel name a
+conversation came from (``tracker.get_latest_input_channel()`` or a ticket's
+``channel``) and never needs to know how that channel delivers. Each channel
+registers a :class:`Sender` for its name.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Dict, Optional, Protocol, runtime_checkable
+
+logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Sender(Protocol):
+    """Delivers text to one recipient on one channel."""
+
+    async def send_text(self, recipient_id: str, text: str) -> None:
+        """Send ``text`` to ``recipient_id``; raise :class:`DeliveryError` on failure."""
+
+
+class DeliveryError(RuntimeError):
+    """A message could not be delivered (no sender for the channel, API error...)."""
+
+
+_senders: Dict[str, Sender] = {}
+
+
+def register_sender(channel: str, sender: Sender) -> None:
+    """Make ``sender`` responsible for proactive messages on ``channel``."""
+    _senders[channel] = sender
+
+
+def sender_for(channel: str) -> Optional[Sender]:
+    """The registered sender of ``channel``, if any."""
+    return _senders.get(channel)
+
+
+async def send_text(channel: str, recipient_id: str, text: str) -> None:
+    """Send ``text`` to a resident on the channel they used.
+
+    Raises :class:`DeliveryError` when the channel cannot deliver proactive
+    messages (for example the plain REST channel, which only answers requests).
+    """
+    sender = _senders.get(channel)
+    if sender is None:
+        raise DeliveryError(f"no proactive sender registered for channel {channel!r}")
+    await sender.send_text(recipient_id, text)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Starts the action server and the Rasa server; Ctrl-C stops both.
+set -euo pipefail
+PY="${PY:-.venv/bin/python}"
+MODEL="${MODEL:-models/rasa/current.tar.gz}"
+mkdir -p var/log
+
+"$PY" -m rasa_sdk --actions actions --port "$ACTION_PORT" >var/log/actions.log 2>&1 &
+actions_pid=$!
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "==> Stopping"
+  kill "$actions_pid" "${rasa_pid:-}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+"$PY" -m bot.server --model "$MODEL" \
+  --interface "$LINLI_HOST" --port "$RASA_PORT" \
+  --endpoints endpoints.yml --credentials credentials.yml &
+rasa_pid=$!
+
+# Print where to chat once the server answers.
+for _ in $(seq 1 180); do
+  if curl -fsS "http://$LINLI_HOST:$RASA_PORT/status" >/dev/null 2>&1 \
+     || curl -fsS "http://$LINLI_HOST:$RASA_PORT/" >/dev/null 2>&1; then
+    cat <<MSG
+
+==> Linli is running
+    REST:    POST http://$LINLI_HOST:$RASA_PORT/webhooks/rest/webhook  {"sender": "me", "message": "你好"}
+    Socket.IO (web widget): http://$LINLI_HOST:$RASA_PORT/socket.io
+    Terminal chat: make shell      Action server log: var/log/actions.log
+    Ctrl-C stops both servers.
+MSG
+    break
+  fi
+  kill -0 "$rasa_pid" 2>/dev/null || break
+  sleep 1
+done
+wait "$rasa_pid"

@@ -1,0 +1,60 @@
+"""Shared fixtures: the trained model, a running service, databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.servers import ROOT, Stack, start_stack
+
+MODEL = Path(os.environ.get("LINLI_TEST_MODEL", ROOT / "models" / "rasa" / "current.tar.gz"))
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The Rasa model that `make test` trained (scripts/train.sh)."""
+    if not MODEL.exists():
+        pytest.fail(f"No trained model at {MODEL}: run `make test` (it trains first) or `make train`.")
+    return MODEL.resolve()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[Stack]:
+    """A real Rasa server + action server on free ports, with fresh SQLite databases."""
+    service = start_stack(tmp_path_factory.mktemp("stack"), trained_model)
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def sender() -> str:
+    """A new resident identity for each test, so conversations never mix."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+def database_urls() -> list:
+    """SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it)."""
+    urls = ["sqlite"]
+    if os.environ.get("TEST_DATABASE_URL"):
+        urls.append("postgresql")
+    return urls
+
+
+@pytest.fixture(params=database_urls())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for storage tests, emptied before the test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url = os.environ["TEST_DATABASE_URL"]
+    from sqlalchemy import create_engine
+
+    from bot.tickets.models import Base
+
+    engine = create_engine(url, future=True)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    return url

@@ -1,0 +1,86 @@
+"""Units, phones, ticket numbers and language: what residents actually type."""
+
+import pytest
+
+from bot.nlu.language import detect_language
+from bot.nlu.patterns import find_entities, normalise_phone, parse_unit
+
+
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        ("3栋2单元502", "3栋2单元502"),
+        ("3栋2单元502室", "3栋2单元502"),
+        ("5号楼1203", "5栋1203"),
+        ("12幢1803", "12栋1803"),
+        ("A座1203", "A栋1203"),
+        ("Building 3 Unit 502", "3栋502"),
+        ("bldg 12, unit 2, room 1803", "12栋2单元1803"),
+        ("Block 5 Apt 1203", "5栋1203"),
+        ("B3-502", "3栋502"),
+        ("3-2-502", "3栋2单元502"),
+        ("我住7号楼2单元601，谢谢", "7栋2单元601"),
+    ],
+)
+def test_units_are_parsed_to_one_notation(text: str, canonical: str) -> None:
+    unit = parse_unit(text)
+    assert unit is not None and unit.canonical() == canonical
+
+
+@pytest.mark.parametrize("text", ["502", "我家", "楼上", "building", "13812345678", ""])
+def test_text_without_building_and_room_is_not_a_unit(text: str) -> None:
+    assert parse_unit(text) is None
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("13812345678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("008613812345678", "13812345678"),
+        ("021-12345678", "02112345678"),
+        ("+1 415 555 0100", "+14155550100"),
+        ("+44 20 7946 0958", "+442079460958"),
+    ],
+)
+def test_valid_phones_are_normalised(raw: str, expected: str) -> None:
+    assert normalise_phone(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["1381234", "12345678901", "23812345678", "phone", "+0 123", "138123456789"])
+def test_invalid_phones_are_rejected(raw: str) -> None:
+    assert normalise_phone(raw) is None
+
+
+def test_entities_have_exact_offsets_in_chinese_text() -> None:
+    text = "3栋2单元502卫生间漏水了，电话13812345678，单号BX-20261124-0007"
+    found = {m.entity: m for m in find_entities(text)}
+    assert set(found) == {"unit", "phone", "ticket_id"}
+    for match in found.values():
+        assert text[match.start : match.end] == match.text
+    assert found["unit"].text == "3栋2单元502"
+    assert found["phone"].value == "13812345678"
+    assert found["ticket_id"].value == "BX-20261124-0007"
+
+
+def test_ticket_number_digits_are_not_read_as_a_phone_or_unit() -> None:
+    entities = find_entities("查一下bx-20261124-0007")
+    assert [(m.entity, m.value) for m in entities] == [("ticket_id", "BX-20261124-0007")]
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("你好", "zh"),
+        ("hello", "en"),
+        ("我家的 elevator 坏了", "zh"),
+        ("my 水管 is leaking badly", "en"),
+        ("13812345678", None),
+        ("/affirm", None),
+        ("B3-502", None),
+    ],
+)
+def test_language_detection(text: str, language: str) -> None:
+    assert detect_language(text) == language
