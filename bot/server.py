@@ -64,8 +64,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
 
     import rasa.utils.common
+    from rasa.utils.log_utils import configure_structlog
 
-    rasa.utils.common.configure_logging_and_warnings(logging.DEBUG if args.debug else logging.INFO)
+    level = logging.DEBUG if args.debug else logging.INFO
+    rasa.utils.common.configure_logging_and_warnings(level)
+    configure_structlog(level)
     if not os.path.exists(args.model):
         raise SystemExit(f"No trained model at {args.model}: run `make train` (or `make run`, which trains).")
     app = build_app(args.model, args.endpoints, args.credentials, args.cors, args.port, auth_token=args.auth_token)

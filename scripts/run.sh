@@ -22,8 +22,9 @@ rasa_pid=$!
 
 # Print where to chat once the server answers.
 for _ in $(seq 1 180); do
-  if curl -fsS "http://$LINLI_HOST:$RASA_PORT/status" >/dev/null 2>&1 \
-     || curl -fsS "http://$LINLI_HOST:$RASA_PORT/" >/dev/null 2>&1; then
+  # /health answers 200 once the model is loaded.
+  if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+       "http://$LINLI_HOST:$RASA_PORT/health" >/dev/null 2>&1; then
     cat <<MSG
 
 ==> Linli is running
