@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Set, Tuple
 
 from rasa_sdk import Tracker
 
@@ -11,10 +11,30 @@ from bot.nlu.language import detect_language, normalise_language
 from bot.tickets import TicketStore
 
 
+def _offered_payloads(tracker: Tracker) -> Set[str]:
+    """Button payloads of the bot's last message (what a button click sends back)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            return {str(b.get("payload", "")).strip() for b in buttons}
+    return set()
+
+
+def message_language(tracker: Tracker) -> Optional[str]:
+    """The language of the latest message, or ``None`` when it carries none.
+
+    A clicked button sends its payload ("plumbing", "urgent"): that says nothing
+    about the resident's language, whatever the payload's spelling.
+    """
+    text = (tracker.latest_message or {}).get("text")
+    if text and text.strip() in _offered_payloads(tracker):
+        return None
+    return detect_language(text)
+
+
 def language_of(tracker: Tracker) -> str:
     """The language to answer in: the latest message's, else the conversation's."""
-    detected = detect_language((tracker.latest_message or {}).get("text"))
-    return detected or normalise_language(tracker.get_slot("language"))
+    return message_language(tracker) or normalise_language(tracker.get_slot("language"))
 
 
 def resident_of(tracker: Tracker) -> Tuple[str, str]:

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.nlu.language import detect_language, normalise_language
+from actions.common import language_of
 
 
 class ValidateSlotMappings(ValidationAction):
@@ -23,5 +23,4 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        detected = detect_language((tracker.latest_message or {}).get("text"))
-        return {"language": detected or normalise_language(tracker.get_slot("language"))}
+        return {"language": language_of(tracker)}

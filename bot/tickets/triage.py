@@ -11,16 +11,19 @@ import re
 from typing import Optional, Sequence, Tuple
 
 from bot.nlu.patterns import find_entities
+from bot.tickets.labels import LABELS
 from bot.tickets.models import REPAIR_CATEGORIES
 
 _CATEGORY_KEYWORDS: Sequence[Tuple[str, Sequence[str]]] = (
     ("elevator", ("电梯", "elevator", "lift")),
     ("public_area", ("楼道", "走廊", "公共", "路灯", "大堂", "车库", "草坪", "绿化", "垃圾房", "楼梯间",
                      "hallway", "corridor", "stairwell", "staircase", "lobby", "street light", "garage", "public")),
-    ("appliance", ("空调", "热水器", "燃气灶", "煤气灶", "冰箱", "洗衣机", "油烟机", "烤箱", "地暖", "暖气",
+    ("appliance", ("家电", "电器", "空调", "热水器", "燃气灶", "煤气灶", "冰箱", "洗衣机", "油烟机", "烤箱", "地暖", "暖气",
                    "air conditioner", "air-con", "aircon", "water heater", "boiler", "stove", "fridge",
                    "refrigerator", "washing machine", "range hood", "heating", "radiator", "appliance", "ac", "a/c")),
-    ("doors_locks", ("门禁", "门锁", "锁", "门", "窗", "钥匙", "door", "lock", "key", "window", "gate", "access card")),
+    # Not a bare "门": "上门" (come over) and "门口" (entrance) are not doors.
+    ("doors_locks", ("门禁", "门锁", "锁", "房门", "入户门", "防盗门", "单元门", "大门", "车库门", "卷帘门",
+                     "门把", "门关", "门打不开", "门坏", "门框", "窗", "钥匙", "door", "lock", "key", "window", "gate", "access card")),
     ("plumbing", ("漏水", "渗水", "水管", "下水", "堵", "马桶", "水龙头", "地漏", "水压", "没水", "爆管", "滴水",
                   "leak", "pipe", "drain", "clog", "blocked", "toilet", "faucet", "tap", "water", "sink", "flood")),
     ("electrical", ("跳闸", "插座", "开关", "电路", "停电", "没电", "灯", "电", "power", "socket", "outlet",
@@ -68,6 +71,11 @@ def normalise_category(answer: str) -> Optional[str]:
     cleaned = answer.strip().lower().lstrip("/")
     if cleaned in REPAIR_CATEGORIES:
         return cleaned
+    by_label = {
+        text.lower(): code for code, texts in LABELS["category"].items() for text in texts.values()
+    }
+    if cleaned in by_label:  # the button titles themselves ("家电设备", "doors and locks")
+        return by_label[cleaned]
     if cleaned.isdigit() and 1 <= int(cleaned) <= len(REPAIR_CATEGORIES):
         return REPAIR_CATEGORIES[int(cleaned) - 1]
     if cleaned in ("其他", "其它", "other", "others"):

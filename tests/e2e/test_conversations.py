@@ -114,3 +114,14 @@ def test_out_of_scope_gets_a_polite_refusal_in_the_users_language(stack: Stack, 
 def test_language_follows_the_resident(stack: Stack, sender: str) -> None:
     assert "Hello" in stack.say(sender, "hello")
     assert "您好" in stack.say(sender, "你好")
+
+
+def test_button_payloads_do_not_switch_the_language(stack: Stack, sender: str) -> None:
+    stack.say(sender, "我要报修")
+    stack.say(sender, "家里有东西坏了，需要师傅上门看看")
+    category_question = stack.chat(sender, "3栋2单元502")
+    payloads = [b["payload"] for m in category_question for b in m.get("buttons", [])]
+    assert "appliance" in payloads
+    # Clicking the button sends its English payload; the conversation stays Chinese.
+    answer = stack.say(sender, "appliance")
+    assert is_chinese(answer) and "紧急" in answer
