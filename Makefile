@@ -12,7 +12,7 @@ KNOWLEDGE_EXTRA_SOURCES ?= $(wildcard $(SHARED)/property_regulations_zh)
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv provision index train run shell test bench-nlu bench-rag clean
+.PHONY: help setup venv provision index train browser run shell test bench-nlu bench-rag clean
 
 help:
 	@echo "make run        set up if needed, then start Rasa (:5005) and the action server (:5055)"
@@ -41,7 +41,11 @@ run: setup
 shell: venv
 	@$(ENV) $(PY) scripts/shell.py
 
-test: setup
+# Browser tests drive Debian's headless Chromium.
+browser:
+	@scripts/install_browser.sh
+
+test: setup browser
 	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench-nlu: provision

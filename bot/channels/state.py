@@ -1,0 +1,186 @@
+"""Channel state that must survive a restart: de-duplication records, cached
+API tokens, photos waiting for a ticket.
+
+Everything lives in the database on ``DATABASE_URL`` (tables ``channel_kv`` and
+``channel_pending_photos``), so several server processes share it. When
+``REDIS_URL`` is set, the short-lived key/value records (dedupe, tokens) go to
+Redis instead; pending photos always stay in the database next to the tickets.
+
+All methods are synchronous (SQLAlchemy / redis-py); async callers run them
+with ``asyncio.to_thread`` so the event loop never blocks on I/O.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from functools import lru_cache
+from typing import List, Optional, Protocol
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import get_engine
+
+metadata = MetaData()
+
+kv_table = Table(
+    "channel_kv",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),  # epoch seconds
+)
+
+pending_photos_table = Table(
+    "channel_pending_photos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("sender_id", String(128), nullable=False, index=True),
+    Column("ref", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+
+class KeyValueStore(Protocol):
+    """Strings with a time to live, shared between processes."""
+
+    def claim(self, key: str, ttl: float) -> bool:
+        """Atomically create ``key``; ``False`` if it already exists (and has not expired)."""
+
+    def get(self, key: str) -> Optional[str]:
+        """The value of ``key``, or ``None`` if missing or expired."""
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        """Store ``value`` under ``key`` for ``ttl`` seconds."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (no error if missing)."""
+
+
+class SqlKeyValueStore:
+    """:class:`KeyValueStore` on a SQL table; expired rows are purged lazily."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def claim(self, key: str, ttl: float) -> bool:
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(delete(kv_table).where(kv_table.c.key == key, kv_table.c.expires_at <= now))
+            if random.random() < 0.01:  # keep the table small without a cron job
+                conn.execute(delete(kv_table).where(kv_table.c.expires_at <= now))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(kv_table).values(key=key, value="1", expires_at=now + ttl))
+            return True
+        except IntegrityError:  # the unique key makes the claim atomic across processes
+            return False
+
+    def get(self, key: str) -> Optional[str]:
+        with self.engine.connect() as conn:
+            return conn.scalar(
+                select(kv_table.c.value).where(kv_table.c.key == key, kv_table.c.expires_at > time.time())
+            )
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        expires = time.time() + ttl
+        with self.engine.begin() as conn:
+            done = conn.execute(update(kv_table).where(kv_table.c.key == key).values(value=value, expires_at=expires))
+            if done.rowcount:
+                return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(kv_table).values(key=key, value=value, expires_at=expires))
+        except IntegrityError:  # another process inserted it meanwhile: last writer wins
+            with self.engine.begin() as conn:
+                conn.execute(update(kv_table).where(kv_table.c.key == key).values(value=value, expires_at=expires))
+
+    def delete(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(kv_table).where(kv_table.c.key == key))
+
+
+class RedisKeyValueStore:
+    """:class:`KeyValueStore` on Redis (``REDIS_URL``)."""
+
+    def __init__(self, url: str, prefix: str = "linli:") -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+
+    def claim(self, key: str, ttl: float) -> bool:
+        return bool(self.redis.set(self.prefix + key, "1", nx=True, px=max(1, int(ttl * 1000))))
+
+    def get(self, key: str) -> Optional[str]:
+        return self.redis.get(self.prefix + key)
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        self.redis.set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
+
+    def delete(self, key: str) -> None:
+        self.redis.delete(self.prefix + key)
+
+
+@lru_cache(maxsize=None)
+def kv_store() -> KeyValueStore:
+    """The process-wide key/value store: Redis if ``REDIS_URL`` is set, else the database."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return RedisKeyValueStore(url)
+    return SqlKeyValueStore(get_engine())
+
+
+class PendingPhotos:
+    """Photos a resident sent before they had an open ticket, kept until one exists."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def add(self, channel: str, sender_id: str, ref: str) -> None:
+        """Remember ``ref`` (media id / file id / URL) for this resident."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(pending_photos_table).values(channel=channel, sender_id=sender_id, ref=ref, created_at=time.time())
+            )
+
+    def peek(self, channel: str, sender_id: str) -> List[str]:
+        """The resident's waiting photo references, oldest first."""
+        table = pending_photos_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.ref)
+                .where(table.c.channel == channel, table.c.sender_id == sender_id)
+                .order_by(table.c.id)
+            )
+            return [row[0] for row in rows]
+
+    def take(self, channel: str, sender_id: str) -> List[str]:
+        """Remove and return the waiting references (each returned by one caller only)."""
+        table = pending_photos_table
+        taken: List[str] = []
+        with self.engine.begin() as conn:
+            rows = list(
+                conn.execute(
+                    select(table.c.id, table.c.ref)
+                    .where(table.c.channel == channel, table.c.sender_id == sender_id)
+                    .order_by(table.c.id)
+                )
+            )
+            for row_id, ref in rows:
+                # Deleting row by row: a concurrent taker that deleted it first gets rowcount 0.
+                if conn.execute(delete(table).where(table.c.id == row_id)).rowcount:
+                    taken.append(ref)
+        return taken
+
+
+@lru_cache(maxsize=None)
+def pending_photos() -> PendingPhotos:
+    """The process-wide pending-photo store on ``DATABASE_URL``."""
+    return PendingPhotos(get_engine())

@@ -1,0 +1,332 @@
+"""WeChat Official Account channel (微信公众号): ``/webhooks/wechat/webhook``.
+
+- ``GET``: server verification (signature check, ``echostr`` echoed back).
+- ``POST``: every message is signature-checked (403, nothing processed, on
+  failure); safe mode (``encrypt_type=aes``) is decrypted with
+  ``WECHAT_ENCODING_AES_KEY`` and the reply encrypted. Plain and safe messages
+  are both accepted, as in WeChat's "compatible" mode, because both are signed.
+- WeChat gives up after 5 s and retries up to three times. Every message is
+  claimed once by MsgId (events: FromUserName + CreateTime) in a shared store
+  with a TTL (:mod:`bot.channels.state`); retries get ``success`` and are not
+  processed. If Rasa's answer is not ready within ``WECHAT_REPLY_TIMEOUT``
+  (4 s), the request gets ``success`` and the answer follows through the
+  customer-service message API, whose access token is cached in the shared
+  store, so all processes use one token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+
+import xmltodict
+from rasa.core.channels.channel import InputChannel
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from wechatpy import parse_message
+from wechatpy.client import WeChatClient
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.session import SessionStorage
+from wechatpy.utils import check_signature
+
+from bot.channels import common
+from bot.channels.common import OnNewMessage
+from bot.channels.state import KeyValueStore, kv_store
+from bot.outbound import DeliveryError, register_sender
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
+#: WeChat retries within ~15 s; an hour covers that with a wide margin.
+DEFAULT_DEDUPE_TTL = 3600.0
+#: Refresh the access token a few minutes before WeChat expires it.
+TOKEN_MARGIN = 300
+
+
+class SharedTokenStorage(SessionStorage):
+    """wechatpy session storage on the shared key/value store (database or Redis)."""
+
+    def __init__(self, store: Optional[KeyValueStore] = None, prefix: str = "wechat:") -> None:
+        self._store = store
+        self.prefix = prefix
+
+    @property
+    def store(self) -> KeyValueStore:
+        """The store, opened on first use (not at import time)."""
+        if self._store is None:
+            self._store = kv_store()
+        return self._store
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.store.get(self.prefix + key)
+        return default if value is None else value
+
+    def set(self, key: str, value: Any, ttl: Optional[int] = None) -> None:
+        ttl = max(60, (ttl or 7200) - TOKEN_MARGIN)
+        self.store.set(self.prefix + key, str(value), ttl)
+
+    def delete(self, key: str) -> None:
+        self.store.delete(self.prefix + key)
+
+
+class LinliWeChatClient(WeChatClient):
+    """``WeChatClient`` whose API host is configurable (``WECHAT_API_BASE_URL``)."""
+
+    def __init__(self, appid: str, secret: str, api_base_url: str, session: SessionStorage) -> None:
+        super().__init__(appid, secret, session=session, timeout=10)
+        self.API_BASE_URL = api_base_url.rstrip("/") + "/cgi-bin/"
+
+    def fetch_access_token(self) -> Dict[str, Any]:
+        """Fetch a token from ``{base}/cgi-bin/token`` (wechatpy hard-codes WeChat's host)."""
+        return self._fetch_access_token(
+            url=self.API_BASE_URL + "token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
+
+
+class WeChatSender:
+    """Proactive messages through the customer-service message API."""
+
+    def __init__(self, client: WeChatClient) -> None:
+        self.client = client
+
+    async def send_text(self, recipient_id: str, text: str) -> None:
+        """Send ``text`` to the follower ``recipient_id`` (their OpenID)."""
+        try:
+            await asyncio.to_thread(self.client.message.send_text, recipient_id, text)
+        except Exception as exc:  # requests errors and WeChat error codes alike
+            raise DeliveryError(f"WeChat could not deliver to {recipient_id}: {exc}") from exc
+
+
+def _env(credentials: Dict[str, Any], key: str, env: str, default: str = "") -> str:
+    value = credentials.get(key)
+    if value in (None, ""):
+        value = os.environ.get(env, default)
+    return str(value or default)
+
+
+class WeChatInput(InputChannel):
+    """Rasa input channel for a WeChat Official Account."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Settings from ``credentials.yml``, falling back to the ``WECHAT_*`` environment."""
+        c = credentials or {}
+        return cls(
+            token=_env(c, "token", "WECHAT_TOKEN"),
+            app_id=_env(c, "app_id", "WECHAT_APP_ID"),
+            app_secret=_env(c, "app_secret", "WECHAT_APP_SECRET"),
+            encoding_aes_key=_env(c, "encoding_aes_key", "WECHAT_ENCODING_AES_KEY") or None,
+            api_base_url=_env(c, "api_base_url", "WECHAT_API_BASE_URL", DEFAULT_API_BASE_URL),
+            reply_timeout=float(_env(c, "reply_timeout", "WECHAT_REPLY_TIMEOUT", "4")),
+            dedupe_ttl=float(_env(c, "dedupe_ttl", "WECHAT_DEDUPE_TTL", str(DEFAULT_DEDUPE_TTL))),
+        )
+
+    def __init__(
+        self,
+        token: str,
+        app_id: str,
+        app_secret: str,
+        encoding_aes_key: Optional[str] = None,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        reply_timeout: float = 4.0,
+        dedupe_ttl: float = DEFAULT_DEDUPE_TTL,
+    ) -> None:
+        self.token = token
+        self.app_id = app_id
+        self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
+        self.reply_timeout = reply_timeout
+        self.dedupe_ttl = dedupe_ttl
+        self.client = LinliWeChatClient(app_id, app_secret, api_base_url or DEFAULT_API_BASE_URL, SharedTokenStorage())
+        self.sender = WeChatSender(self.client)
+        # Late answers keep running after their request returned; keep them referenced.
+        self._tasks: Set[asyncio.Task] = set()
+        register_sender(CHANNEL, self.sender)
+
+    # ------------------------------------------------------------ HTTP
+    def blueprint(self, on_new_message: Callable[[Any], Awaitable[Any]]) -> Blueprint:
+        """``/webhooks/wechat/`` (health) and ``/webhooks/wechat/webhook`` (GET verify, POST messages)."""
+        hook = Blueprint(f"{CHANNEL}_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "configured": bool(self.token)})
+
+        @hook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if not self._signed(request):
+                return response.text("forbidden", status=403)
+            return response.text(request.args.get("echostr", ""))
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        return hook
+
+    def _signed(self, request: Request) -> bool:
+        if not self.token:  # an empty token would make every signature forgeable
+            logger.warning("WeChat request refused: WECHAT_TOKEN is not set")
+            return False
+        try:
+            check_signature(
+                self.token,
+                request.args.get("signature", ""),
+                request.args.get("timestamp", ""),
+                request.args.get("nonce", ""),
+            )
+            return True
+        except InvalidSignatureException:
+            return False
+
+    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        started = time.monotonic()
+        if not self._signed(request):
+            logger.warning("WeChat POST with a bad signature from %s", request.ip)
+            return response.text("forbidden", status=403)
+        safe_mode = request.args.get("encrypt_type") == "aes"
+        body = request.body.decode("utf-8", "replace")
+        try:
+            if safe_mode:
+                if self.crypto is None:
+                    return response.text("safe mode is not configured", status=400)
+                body = self.crypto.decrypt_message(
+                    body,
+                    request.args.get("msg_signature", ""),
+                    request.args.get("timestamp", ""),
+                    request.args.get("nonce", ""),
+                )
+        except (InvalidSignatureException, InvalidAppIdException):
+            logger.warning("WeChat POST with a bad message signature or app id")
+            return response.text("forbidden", status=403)
+        except Exception:
+            return response.text("bad request", status=400)
+        try:
+            raw = xmltodict.parse(body)["xml"]
+            message = parse_message(body)
+            if not raw.get("FromUserName") or not raw.get("MsgType"):
+                raise ValueError("missing FromUserName/MsgType")
+        except Exception:
+            logger.info("WeChat POST with malformed XML ignored")
+            return response.text("bad request", status=400)
+
+        if not await asyncio.to_thread(kv_store().claim, self._dedupe_key(raw), self.dedupe_ttl):
+            logger.info("WeChat retry of %s ignored", self._dedupe_key(raw))
+            return response.text("success")
+
+        work = self._handle(message, raw, on_new_message)
+        if work is None:
+            return response.text("success")
+        remaining = max(0.0, self.reply_timeout - (time.monotonic() - started))
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=remaining)
+        if not done:
+            # Too slow for a passive reply: answer later through the API.
+            self._keep(asyncio.ensure_future(self._deliver_late(message.source, task)))
+            return response.text("success")
+        try:
+            texts = task.result()
+        except Exception:
+            logger.exception("WeChat message from %s failed", message.source)
+            return response.text("success")
+        return self._reply(request, message, texts, safe_mode)
+
+    @staticmethod
+    def _dedupe_key(raw: Dict[str, Any]) -> str:
+        if raw.get("MsgId"):
+            return f"wechat:msg:{raw['MsgId']}"
+        return f"wechat:event:{raw.get('FromUserName')}:{raw.get('CreateTime')}"
+
+    def _keep(self, task: asyncio.Future) -> None:
+        self._tasks.add(task)  # type: ignore[arg-type]
+        task.add_done_callback(self._tasks.discard)
+
+    def _reply(self, request: Request, message: Any, texts: List[str], safe_mode: bool) -> HTTPResponse:
+        content = "\n\n".join(t for t in texts if t)
+        if not content:
+            return response.text("success")
+        xml = TextReply(content=content, message=message).render()
+        if safe_mode and self.crypto is not None:
+            xml = self.crypto.encrypt_message(xml, request.args.get("nonce", ""), request.args.get("timestamp"))
+        return response.text(xml, content_type="application/xml")
+
+    async def _deliver_late(self, openid: str, task: "asyncio.Future[List[str]]") -> None:
+        try:
+            texts = await task
+        except Exception:
+            logger.exception("Late WeChat answer for %s failed", openid)
+            return
+        for text in texts:
+            try:
+                await self.sender.send_text(openid, text)
+            except DeliveryError:
+                logger.exception("Could not deliver a late WeChat answer to %s", openid)
+
+    # ------------------------------------------------------------ messages
+    def _handle(self, message: Any, raw: Dict[str, Any], on_new_message: OnNewMessage) -> Optional[Awaitable[List[str]]]:
+        """The work for one message (a coroutine returning reply texts), or ``None`` for no reply."""
+        openid = message.source
+        msg_id = f"wechat-{raw.get('MsgId') or raw.get('CreateTime')}"
+        if message.type == "text":
+            return self._converse(on_new_message, openid, message.content or "", msg_id)
+        if message.type == "voice":
+            recognised = (message.recognition or "").strip()
+            if recognised:
+                return self._converse(on_new_message, openid, recognised, msg_id, {"voice": True})
+            return self._static("voice_unclear", openid)
+        if message.type == "image":
+            return self._photo(on_new_message, openid, message.image or message.media_id, msg_id)
+        if message.type == "event":
+            if getattr(message, "event", "") in ("subscribe", "subscribe_scan"):
+                return self._static("welcome", openid, both=True)
+            return None  # menu clicks, unsubscribe, location reports: nothing to say
+        return self._static("text_only", openid)
+
+    async def _static(self, key: str, openid: str, both: bool = False) -> List[str]:
+        if both:
+            return [common.bilingual(key)]
+        language = await asyncio.to_thread(common.known_language, CHANNEL, openid, None)
+        return [common.text(key, language) if language else common.bilingual(key)]
+
+    async def _converse(
+        self,
+        on_new_message: OnNewMessage,
+        openid: str,
+        text: str,
+        msg_id: str,
+        metadata: Optional[Dict[str, Any]] = None,
+    ) -> List[str]:
+        language = await asyncio.to_thread(common.remember_language, CHANNEL, openid, text)
+        language = language or await asyncio.to_thread(common.known_language, CHANNEL, openid, "zh")
+        text = await asyncio.to_thread(common.resolve_choice, CHANNEL, openid, text)
+        messages = await common.run_turn(
+            on_new_message,
+            channel=CHANNEL,
+            sender_id=openid,
+            message=text,
+            metadata={"wechat": metadata or {}},
+            message_id=msg_id,
+        )
+        await asyncio.to_thread(common.remember_buttons, CHANNEL, openid, messages)
+        texts = common.as_plain_text(messages, language)
+        note = await common.attach_pending_photos(CHANNEL, openid, language)
+        return texts + ([note] if note else [])
+
+    async def _photo(self, on_new_message: OnNewMessage, openid: str, ref: str, msg_id: str) -> List[str]:
+        language = await asyncio.to_thread(common.known_language, CHANNEL, openid, "zh")
+        number = await common.handle_photo(CHANNEL, openid, ref)
+        if number:
+            return [common.text("photo_attached", language, number=number)]
+        start = common.text("start_repair", language)
+        return [common.text("photo_kept", language)] + await self._converse(on_new_message, openid, start, msg_id)

@@ -1,0 +1,177 @@
+"""Test doubles at the HTTP boundary, in one local aiohttp server:
+
+- ``/wechat/cgi-bin/token`` and ``/wechat/cgi-bin/message/custom/send``: WeChat's
+  access-token and customer-service message APIs;
+- ``/telegram/bot<TOKEN>/<method>``: the Telegram Bot API;
+- ``/actions/webhook``: a pass-through proxy to the real action server that can
+  delay chosen conversations (to make an answer slower than WeChat's 5 s).
+
+Everything received is recorded so tests can assert on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Set
+
+import aiohttp
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    api: str  # "wechat" | "telegram"
+    method: str  # e.g. "token", "message/custom/send", "sendMessage"
+    params: Dict[str, Any]
+    query: Dict[str, str] = field(default_factory=dict)
+
+
+class FakeApis:
+    """WeChat + Telegram API doubles and a slow-down proxy for the action server."""
+
+    def __init__(self) -> None:
+        self.calls: List[Call] = []
+        self.action_target: Optional[str] = None
+        self.slow_senders: Set[str] = set()
+        self.slow_seconds = 6.0
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._runner: Optional[web.AppRunner] = None
+        self.url = ""
+        self._message_id = 0
+        #: Updates handed out by ``getUpdates`` (polling mode), oldest first.
+        self.telegram_updates: List[Dict[str, Any]] = []
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> "FakeApis":
+        """Serve on a free port in a background thread."""
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.run_until_complete(self._serve())
+            ready.set()
+            self._loop.run_forever()
+
+        threading.Thread(target=run, daemon=True, name="fake-apis").start()
+        if not ready.wait(15):
+            raise RuntimeError("fake API server did not start")
+        return self
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        app.router.add_get("/wechat/cgi-bin/token", self._wechat_token)
+        app.router.add_post("/wechat/cgi-bin/message/custom/send", self._wechat_send)
+        app.router.add_post("/telegram/bot{token}/{method}", self._telegram)
+        app.router.add_post("/actions/webhook", self._action_proxy)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        """Shut the server down."""
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    # ------------------------------------------------------------ recording
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def find(self, api: str, method: Optional[str] = None, **where: Any) -> List[Call]:
+        """Recorded calls of ``api`` (and ``method``) whose params match ``where``."""
+        with self._lock:
+            calls = list(self.calls)
+        return [
+            c
+            for c in calls
+            if c.api == api
+            and (method is None or c.method == method)
+            and all(str(c.params.get(k)) == str(v) for k, v in where.items())
+        ]
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+        """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(interval)
+        raise AssertionError(f"condition not met within {timeout:.0f}s; calls: {self.calls[-10:]}")
+
+    # ------------------------------------------------------------ WeChat
+    async def _wechat_token(self, request: web.Request) -> web.Response:
+        query = dict(request.query)
+        self._record(Call("wechat", "token", {}, query))
+        if query.get("grant_type") != "client_credential" or not query.get("secret"):
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        return web.json_response({"access_token": f"ACCESS-{len(self.find('wechat', 'token'))}", "expires_in": 7200})
+
+    async def _wechat_send(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.read())
+        self._record(Call("wechat", "message/custom/send", body, dict(request.query)))
+        if not request.query.get("access_token", "").startswith("ACCESS-"):
+            return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    # ------------------------------------------------------------ Telegram
+    async def _telegram(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: Dict[str, Any] = {}
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            for key, value in (await request.post()).items():
+                try:  # python-telegram-bot sends JSON-encoded values in a form
+                    params[key] = json.loads(value) if isinstance(value, str) else value
+                except ValueError:
+                    params[key] = value
+        params["_token"] = request.match_info["token"]
+        self._record(Call("telegram", method, params))
+        if method == "getMe":
+            result: Any = {"id": 123456, "is_bot": True, "first_name": "Linli", "username": "linli_test_bot"}
+        elif method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            with self._lock:
+                result = [u for u in self.telegram_updates if u["update_id"] >= offset]
+            if not result:
+                await asyncio.sleep(0.2)  # a (very) short long-poll
+        elif method in ("sendMessage", "sendPhoto"):
+            self._message_id += 1
+            result = {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+                "text": params.get("text") or params.get("caption") or "",
+            }
+        else:  # answerCallbackQuery, setWebhook, deleteWebhook...
+            result = True
+        return web.json_response({"ok": True, "result": result})
+
+    # ------------------------------------------------------------ actions
+    async def _action_proxy(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            sender = json.loads(body).get("sender_id")
+        except ValueError:
+            sender = None
+        if sender in self.slow_senders:
+            await asyncio.sleep(self.slow_seconds)
+        assert self.action_target, "action_target not set"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                self.action_target, data=body, headers={"Content-Type": "application/json"}
+            ) as upstream:
+                payload = await upstream.read()
+                return web.Response(body=payload, status=upstream.status, content_type="application/json")
