@@ -29,13 +29,12 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import language_of, resident_of, ticket_store, turn_key
+from bot.handoff.models import CALLBACK_OFFER
 from bot.handoff.store import HandoffStore
 from bot.handoff.texts import text
 
 logger = logging.getLogger(__name__)
 
-#: Metadata marking the bot message that offers a callback after a timeout (see bot.handoff.desk).
-CALLBACK_OFFER = "callback_offer"
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,486 @@
+"""The staff desk's JSON API under ``/api`` (documented in docs/api.md and /api/openapi.json).
+
+Every route except ``POST /api/login`` needs a session: the ``linli_session``
+cookie the login sets (HttpOnly, SameSite=Strict) or ``Authorization: Bearer
+<token>``. Cookie-authenticated writes must be JSON, which a cross-site form
+cannot send.
+
+At server start this module also wires the handoff machinery into the Rasa
+process: the gate on the processor, the timeout sweep, and resident
+notifications on ticket status changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import ROOT
+from bot.handoff.desk import Desk, run_timeouts
+from bot.handoff.gate import install_gate
+from bot.handoff.hub import hub
+from bot.handoff.conversation import full_tracker, transcript
+from bot.handoff.settings import HandoffSettings
+from bot.handoff.store import HandoffConflict, HandoffNotFound, HandoffStore
+from bot.staff.store import AuthError, Identity, StaffStore, UserExists
+from bot.staff.throttle import LoginThrottle
+from bot.tickets import InvalidTransition, TicketNotFound, TicketStore
+from bot.web import stats
+from bot.web.openapi import openapi_document
+from bot.web.serialize import ticket_dict
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "linli_session"
+#: Longest a client may ask a long poll to wait (seconds).
+MAX_WAIT = 30.0
+
+blueprint = Blueprint("linli_api", url_prefix="/api")
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+# ---------------------------------------------------------------- start-up
+@blueprint.listener("after_server_start")
+async def _start_handoff(app: Any, _loop: Any) -> None:
+    """Create the stores, install the gate on the loaded agent, start the timeout sweep."""
+    settings = HandoffSettings.from_env()
+    app.ctx.linli_settings = settings
+    app.ctx.staff_store = StaffStore.from_env()
+    app.ctx.login_throttle = LoginThrottle()
+    app.ctx.handoff_store = HandoffStore.from_env()
+    app.ctx.ticket_store = TicketStore.from_env()
+    try:
+        from bot.notifications import register_notifications
+    except ImportError:
+        logger.warning("bot.notifications is missing: residents are not notified of ticket status changes")
+    else:
+        register_notifications(app.ctx.ticket_store)
+
+    def current_desk() -> Optional[Desk]:
+        agent = getattr(app.ctx, "agent", None)
+        if agent is None or agent.processor is None:
+            return None
+        # Rasa may load a new model (PUT /model), which brings a new processor: gate it too.
+        install_gate(agent, app.ctx.handoff_store, settings)
+        return Desk(agent, app.ctx.handoff_store)
+
+    app.ctx.linli_desk = current_desk
+    if current_desk() is None:
+        logger.error("No Rasa agent loaded: the handoff gate is not installed")
+    app.ctx.linli_timeouts = app.add_task(run_timeouts(current_desk, settings))
+
+
+# ---------------------------------------------------------------- helpers
+def error(status: int, code: str, message: str) -> HTTPResponse:
+    """A JSON error: ``{"error": code, "message": what to do next}``."""
+    return response.json({"error": code, "message": message}, status=status)
+
+
+def _token(request: Request) -> tuple:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), False
+    return request.cookies.get(COOKIE), True
+
+
+def authenticated(admin: bool = False) -> Callable[[Handler], Handler]:
+    """Require a valid session (and the admin role when ``admin``); sets ``request.ctx.user``."""
+
+    def decorator(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            token, from_cookie = _token(request)
+            user = request.app.ctx.staff_store.identity(token)
+            if user is None:
+                return error(401, "unauthenticated", "Not logged in or the session expired: POST /api/login.")
+            if admin and not user.is_admin:
+                return error(403, "forbidden", "This needs the admin role; ask an admin.")
+            if from_cookie and request.method in ("POST", "PUT", "PATCH", "DELETE") and \
+                    not (request.content_type or "").startswith("application/json"):
+                return error(415, "json_required", "Send the body as application/json.")
+            request.ctx.user = user
+            return await handler(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def body(request: Request) -> Dict[str, Any]:
+    """The JSON body as a dict (empty when there is none)."""
+    try:
+        data = request.json
+    except Exception:  # sanic raises InvalidUsage on malformed JSON
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def user_of(request: Request) -> Identity:
+    """The authenticated staff member."""
+    return request.ctx.user
+
+
+def desk_of(request: Request) -> Optional[Desk]:
+    """The desk bound to the running Rasa agent (None while the model loads)."""
+    return request.app.ctx.linli_desk()
+
+
+def int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter clamped to [low, high]; ValueError names the parameter."""
+    try:
+        return min(high, max(low, int(request.args.get(name, default))))
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number") from exc
+
+
+def _parse_date(value: Optional[str], name: str) -> Optional[datetime]:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a date like 2026-11-24") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------- session
+@blueprint.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    """Check username and password; open a session (cookie + token)."""
+    data = body(request)
+    username, password = str(data.get("username") or ""), str(data.get("password") or "")
+    if not username or not password:
+        return error(400, "missing_credentials", "Send {\"username\": ..., \"password\": ...} as JSON.")
+    throttle, address = request.app.ctx.login_throttle, request.remote_addr or request.ip or "-"
+    wait = throttle.retry_after(address, username)
+    if wait:
+        return error(429, "too_many_attempts", f"Too many failed logins; try again in {wait} seconds.")
+    try:
+        # scrypt is deliberately slow: keep it off the event loop.
+        token, user, expires_at = await asyncio.get_running_loop().run_in_executor(
+            None, request.app.ctx.staff_store.login, username, password)
+    except AuthError:
+        throttle.failed(address, username)
+        return error(401, "wrong_credentials", "Wrong username or password.")
+    throttle.succeeded(address, username)
+    resp = response.json({"user": user.public(), "token": token, "expires_at": expires_at.isoformat()})
+    resp.cookies[COOKIE] = token
+    cookie = resp.cookies[COOKIE]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = "/"
+    cookie["max-age"] = int(request.app.ctx.staff_store.ttl.total_seconds())
+    if request.scheme == "https":
+        cookie["secure"] = True
+    return resp
+
+
+@blueprint.post("/logout")
+@authenticated()
+async def logout(request: Request) -> HTTPResponse:
+    """End the current session."""
+    request.app.ctx.staff_store.logout(_token(request)[0])
+    resp = response.json({"ok": True})
+    del resp.cookies[COOKIE]
+    return resp
+
+
+@blueprint.get("/me")
+@authenticated()
+async def me(request: Request) -> HTTPResponse:
+    """Who is logged in."""
+    return response.json({"user": user_of(request).public()})
+
+
+@blueprint.get("/openapi.json")
+@authenticated()
+async def openapi(request: Request) -> HTTPResponse:
+    """The OpenAPI 3 description of this API."""
+    return response.json(openapi_document())
+
+
+# ---------------------------------------------------------------- handoffs
+@blueprint.get("/handoffs")
+@authenticated()
+async def list_handoffs(request: Request) -> HTTPResponse:
+    """The live queue (queued + active, oldest first) or handoffs with ``?status=a,b``."""
+    statuses = [s for s in (request.args.get("status") or "").split(",") if s]
+    try:
+        limit = int_arg(request, "limit", 100, 1, 500)
+    except ValueError as exc:
+        return error(400, "bad_parameter", str(exc))
+    rows = request.app.ctx.handoff_store.list(statuses or None, limit=limit)
+    now = datetime.now(timezone.utc)
+    return response.json({"handoffs": [h.as_dict(now) for h in rows],
+                          "timeout_seconds": request.app.ctx.linli_settings.timeout_seconds})
+
+
+def _handoff_or_404(request: Request, handoff_id: int) -> Any:
+    try:
+        return request.app.ctx.handoff_store.get(handoff_id)
+    except HandoffNotFound:
+        return None
+
+
+@blueprint.get("/handoffs/<handoff_id:int>")
+@authenticated()
+async def get_handoff(request: Request, handoff_id: int) -> HTTPResponse:
+    """One handoff with the conversation's whole transcript (bot, resident and agent messages)."""
+    handoff = _handoff_or_404(request, handoff_id)
+    if handoff is None:
+        return error(404, "not_found", f"No handoff {handoff_id}; GET /api/handoffs lists them.")
+    desk = desk_of(request)
+    if desk is None:
+        return error(503, "loading", "The assistant is still loading; retry in a moment.")
+    tracker = await full_tracker(desk.agent, handoff.sender_id)
+    return response.json({"handoff": handoff.as_dict(), "messages": transcript(tracker)})
+
+
+@blueprint.get("/handoffs/<handoff_id:int>/messages")
+@authenticated()
+async def handoff_messages(request: Request, handoff_id: int) -> HTTPResponse:
+    """Messages newer than ``?after=<ts>``; with ``?wait=<s>`` waits (long poll) until one arrives."""
+    handoff = _handoff_or_404(request, handoff_id)
+    if handoff is None:
+        return error(404, "not_found", f"No handoff {handoff_id}.")
+    desk = desk_of(request)
+    if desk is None:
+        return error(503, "loading", "The assistant is still loading; retry in a moment.")
+    try:
+        after = float(request.args.get("after", 0))
+        wait = min(MAX_WAIT, max(0.0, float(request.args.get("wait", 0))))
+    except ValueError:
+        return error(400, "bad_parameter", "after and wait must be numbers (seconds).")
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        woken = hub.event(handoff.sender_id)
+        messages = transcript(await full_tracker(desk.agent, handoff.sender_id), after)
+        remaining = deadline - asyncio.get_running_loop().time()
+        if messages or remaining <= 0:
+            break
+        await hub.wait(handoff.sender_id, remaining, woken)
+    handoff = request.app.ctx.handoff_store.get(handoff_id)
+    return response.json({"handoff": handoff.as_dict(), "messages": messages})
+
+
+async def _desk_action(request: Request, handoff_id: int, run: Callable[[Desk], Awaitable[Dict[str, Any]]]) -> HTTPResponse:
+    desk = desk_of(request)
+    if desk is None:
+        return error(503, "loading", "The assistant is still loading; retry in a moment.")
+    try:
+        return response.json(await run(desk))
+    except HandoffNotFound:
+        return error(404, "not_found", f"No handoff {handoff_id}; GET /api/handoffs lists them.")
+    except HandoffConflict as exc:
+        return error(409, "conflict", f"{exc}. Reload the queue.")
+    except ValueError as exc:
+        return error(400, "bad_request", str(exc))
+
+
+@blueprint.post("/handoffs/<handoff_id:int>/take")
+@authenticated()
+async def take_handoff(request: Request, handoff_id: int) -> HTTPResponse:
+    """Take a queued conversation (admins may take over with ``{"force": true}``)."""
+    user = user_of(request)
+    force = bool(body(request).get("force")) and user.is_admin
+    return await _desk_action(request, handoff_id,
+                              lambda desk: desk.take(handoff_id, user.username, user.display_name, force))
+
+
+@blueprint.post("/handoffs/<handoff_id:int>/reply")
+@authenticated()
+async def reply_handoff(request: Request, handoff_id: int) -> HTTPResponse:
+    """Send ``{"text": ...}`` to the resident on their channel (and into the transcript)."""
+    user = user_of(request)
+    message = str(body(request).get("text") or "")
+    if len(message) > 4000:
+        return error(400, "too_long", "Messages are limited to 4000 characters.")
+    return await _desk_action(request, handoff_id, lambda desk: desk.reply(
+        handoff_id, user.username, user.display_name, message, user.is_admin))
+
+
+@blueprint.post("/handoffs/<handoff_id:int>/close")
+@authenticated()
+async def close_handoff(request: Request, handoff_id: int) -> HTTPResponse:
+    """End the handoff: the bot resumes and tells the resident."""
+    user = user_of(request)
+    return await _desk_action(request, handoff_id, lambda desk: desk.close(handoff_id, user.username, user.is_admin))
+
+
+# ---------------------------------------------------------------- tickets
+@blueprint.get("/tickets")
+@authenticated()
+async def list_tickets(request: Request) -> HTTPResponse:
+    """Tickets filtered by ``status`` (comma-separated), ``category``, ``type``, ``unit``, ``since``, ``until``."""
+    args = request.args
+    try:
+        since = _parse_date(args.get("since"), "since")
+        until = _parse_date(args.get("until"), "until")
+        if until is not None and len(args.get("until", "")) <= 10:
+            until += timedelta(days=1)  # a date means "up to the end of that day"
+        limit, offset = int_arg(request, "limit", 100, 1, 500), int_arg(request, "offset", 0, 0, 10**9)
+    except ValueError as exc:
+        return error(400, "bad_parameter", str(exc))
+    statuses = [s for s in (args.get("status") or "").split(",") if s] or None
+    tickets = request.app.ctx.ticket_store.search(
+        status=statuses, ticket_type=args.get("type") or None, category=args.get("category") or None,
+        unit=args.get("unit") or None, since=since, until=until, limit=limit, offset=offset)
+    return response.json({"tickets": [ticket_dict(t, full=False) for t in tickets]})
+
+
+def _ticket_error(exc: Exception, number: str) -> HTTPResponse:
+    if isinstance(exc, TicketNotFound):
+        return error(404, "not_found", f"No ticket {number}; GET /api/tickets lists them.")
+    if isinstance(exc, InvalidTransition):
+        return error(409, "invalid_transition", str(exc))
+    return error(400, "bad_request", str(exc))
+
+
+@blueprint.get("/tickets/<number:str>")
+@authenticated()
+async def get_ticket(request: Request, number: str) -> HTTPResponse:
+    """One ticket with its history and attachments."""
+    try:
+        return response.json({"ticket": ticket_dict(request.app.ctx.ticket_store.get(number))})
+    except TicketNotFound as exc:
+        return _ticket_error(exc, number)
+
+
+@blueprint.post("/tickets/<number:str>/assign")
+@authenticated()
+async def assign_ticket(request: Request, number: str) -> HTTPResponse:
+    """Assign to ``{"assignee": ..., "note": ...}`` (an open ticket becomes assigned)."""
+    data = body(request)
+    assignee = str(data.get("assignee") or "").strip()
+    if not assignee:
+        return error(400, "missing_assignee", "Send {\"assignee\": \"name\"}.")
+    try:
+        ticket = request.app.ctx.ticket_store.assign(number, assignee, f"staff:{user_of(request).username}",
+                                                     data.get("note") or None)
+    except (TicketNotFound, InvalidTransition) as exc:
+        return _ticket_error(exc, number)
+    return response.json({"ticket": ticket_dict(ticket)})
+
+
+@blueprint.post("/tickets/<number:str>/status")
+@authenticated()
+async def change_ticket_status(request: Request, number: str) -> HTTPResponse:
+    """Move to ``{"status": ..., "note": ...}``; the resident is notified on their channel."""
+    data = body(request)
+    try:
+        ticket = request.app.ctx.ticket_store.change_status(
+            number, str(data.get("status") or ""), f"staff:{user_of(request).username}", data.get("note") or None)
+    except (TicketNotFound, InvalidTransition, ValueError) as exc:
+        return _ticket_error(exc, number)
+    return response.json({"ticket": ticket_dict(ticket)})
+
+
+@blueprint.post("/tickets/<number:str>/notes")
+@authenticated()
+async def add_ticket_note(request: Request, number: str) -> HTTPResponse:
+    """Add ``{"note": ...}`` to the history (internal, not sent to the resident)."""
+    note = str(body(request).get("note") or "").strip()
+    if not note:
+        return error(400, "missing_note", "Send {\"note\": \"text\"}.")
+    try:
+        ticket = request.app.ctx.ticket_store.add_note(number, f"staff:{user_of(request).username}", note)
+    except TicketNotFound as exc:
+        return _ticket_error(exc, number)
+    return response.json({"ticket": ticket_dict(ticket)})
+
+
+@blueprint.get("/tickets/<number:str>/attachments/<attachment_id:int>")
+@authenticated()
+async def ticket_attachment(request: Request, number: str, attachment_id: int) -> HTTPResponse:
+    """A ticket's photo: redirect for URLs, the file for paths under ``var/``."""
+    try:
+        ticket = request.app.ctx.ticket_store.get(number)
+    except TicketNotFound as exc:
+        return _ticket_error(exc, number)
+    attachment = next((a for a in ticket.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        return error(404, "not_found", f"Ticket {number} has no attachment {attachment_id}.")
+    ref = attachment.ref
+    if ref.startswith(("http://", "https://")):
+        return response.redirect(ref)
+    var = (ROOT / "var").resolve()
+    path = (ROOT / ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
+    if var in path.parents and path.is_file():
+        return await response.file(str(path))
+    return error(404, "not_stored", f"Attachment {ref!r} is a channel media id or missing file; "
+                                    "open it in the channel's own admin tool.")
+
+
+# ---------------------------------------------------------------- dashboards
+@blueprint.get("/stats/tickets-per-day")
+@authenticated()
+async def tickets_per_day(request: Request) -> HTTPResponse:
+    """Tickets opened and resolved per local day over ``?days=`` (default 30)."""
+    try:
+        days = int_arg(request, "days", 30, 1, 366)
+    except ValueError as exc:
+        return error(400, "bad_parameter", str(exc))
+    return response.json(stats.tickets_per_day(request.app.ctx.ticket_store, days))
+
+
+@blueprint.get("/stats/open-by-age")
+@authenticated()
+async def open_by_age(request: Request) -> HTTPResponse:
+    """Open tickets bucketed by age, and the oldest ones."""
+    return response.json(stats.open_by_age(request.app.ctx.ticket_store))
+
+
+@blueprint.get("/stats/unanswered")
+@authenticated()
+async def unanswered(request: Request) -> HTTPResponse:
+    """Questions the knowledge base could not answer: latest and most frequent."""
+    try:
+        limit = int_arg(request, "limit", 200, 1, 1000)
+    except ValueError as exc:
+        return error(400, "bad_parameter", str(exc))
+    return response.json(stats.unanswered(limit))
+
+
+# ---------------------------------------------------------------- users (admin)
+@blueprint.get("/users")
+@authenticated(admin=True)
+async def list_users(request: Request) -> HTTPResponse:
+    """Every staff account (admin only)."""
+    return response.json({"users": [u.public() for u in request.app.ctx.staff_store.list_users()]})
+
+
+@blueprint.post("/users")
+@authenticated(admin=True)
+async def create_user(request: Request) -> HTTPResponse:
+    """Create ``{"username", "password", "role", "display_name"}`` (admin only)."""
+    data = body(request)
+    try:
+        user = request.app.ctx.staff_store.create_user(
+            str(data.get("username") or ""), str(data.get("password") or ""), str(data.get("role") or "agent"),
+            data.get("display_name") or None)
+    except UserExists as exc:
+        return error(409, "user_exists", str(exc))
+    except ValueError as exc:
+        return error(400, "bad_request", str(exc))
+    return response.json({"user": user.public()}, status=201)
+
+
+@blueprint.post("/users/<username:str>/active")
+@authenticated(admin=True)
+async def set_user_active(request: Request, username: str) -> HTTPResponse:
+    """Enable or disable an account with ``{"active": bool}`` (admin only)."""
+    try:
+        user = request.app.ctx.staff_store.set_active(username, bool(body(request).get("active")))
+    except LookupError:
+        return error(404, "not_found", f"No user {username!r}.")
+    return response.json({"user": user.public()})

@@ -1,0 +1,363 @@
+/* Linli staff desk: vanilla JS over /api (see docs/api.md). No external resources. */
+"use strict";
+(function () {
+  const I18N = window.LINLI_I18N;
+  let lang = localStorage.getItem("linli_console_lang") || ((navigator.language || "zh").toLowerCase().startsWith("en") ? "en" : "zh");
+  let me = null;
+  let current = null;          // handoff shown in the conversation view
+  let lastTs = 0;              // newest message timestamp shown
+  let pollToken = 0;           // cancels stale long polls when switching conversation
+  let queueTimer = null;
+
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const t = (key) => (I18N[lang] && I18N[lang][key]) || I18N.zh[key] || key;
+  const el = (tag, attrs, ...children) => {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (k === "class") node.className = v;
+      else if (k === "style") Object.assign(node.style, v); // CSSOM, allowed by the page's CSP (no inline styles)
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (v !== null && v !== undefined) node.setAttribute(k, v);
+    });
+    children.flat().forEach((c) => node.append(c instanceof Node ? c : document.createTextNode(c == null ? "" : String(c))));
+    return node;
+  };
+
+  // ------------------------------------------------------------ API
+  async function api(path, options) {
+    const opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
+    if (opts.body !== undefined && typeof opts.body !== "string") {
+      opts.body = JSON.stringify(opts.body);
+      opts.headers["Content-Type"] = "application/json";
+    }
+    const res = await fetch(path, opts);
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (res.status === 401 && path !== "/api/login") {
+      showLogin(t("session_expired"));
+      throw new Error("unauthenticated");
+    }
+    if (!res.ok) throw new Error((data && data.message) || res.statusText);
+    return data;
+  }
+
+  // ------------------------------------------------------------ i18n
+  function applyLang() {
+    document.documentElement.lang = lang;
+    $$("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
+    $$("[data-i18n-placeholder]").forEach((n) => { n.placeholder = t(n.dataset.i18nPlaceholder); });
+    $("#lang-toggle").textContent = lang === "zh" ? "EN" : "中文";
+    document.title = t("title");
+    fillFilterOptions();
+  }
+  $("#lang-toggle").addEventListener("click", () => {
+    lang = lang === "zh" ? "en" : "zh";
+    localStorage.setItem("linli_console_lang", lang);
+    applyLang();
+    if (me) { renderQueue(lastQueue); if (current) reloadConversation(); rerenderVisible(); }
+  });
+
+  // ------------------------------------------------------------ views
+  function show(view) {
+    $$(".view").forEach((v) => { v.hidden = v.id !== "view-" + view; });
+    $$("#nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
+    if (view === "tickets") loadTickets();
+    if (view === "dashboards") loadDashboards();
+    if (view === "users") loadUsers();
+    location.hash = view;
+  }
+  function rerenderVisible() {
+    const visible = $$(".view").find((v) => !v.hidden);
+    if (!visible) return;
+    const view = visible.id.replace("view-", "");
+    if (view === "tickets") { if (!$("#ticket-page").hidden && $("#ticket-page").dataset.number) openTicket($("#ticket-page").dataset.number); else loadTickets(); }
+    if (view === "dashboards") loadDashboards();
+    if (view === "users") loadUsers();
+  }
+  $$("#nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view)));
+
+  function showLogin(message) {
+    me = null;
+    clearInterval(queueTimer);
+    pollToken++;
+    $("#nav").hidden = true;
+    $("#logout").hidden = true;
+    $("#whoami").textContent = "";
+    $$(".view").forEach((v) => { v.hidden = v.id !== "view-login"; });
+    $("#login-error").textContent = message || "";
+  }
+
+  async function start(user) {
+    me = user;
+    $("#whoami").textContent = `${user.display_name} (${user.role})`;
+    $("#nav").hidden = false;
+    $("#logout").hidden = false;
+    $$("[data-admin]").forEach((n) => { n.hidden = user.role !== "admin"; });
+    const wanted = (location.hash || "#queue").slice(1);
+    show(["queue", "tickets", "dashboards", "users"].includes(wanted) ? wanted : "queue");
+    await loadQueue();
+    clearInterval(queueTimer);
+    queueTimer = setInterval(loadQueue, 3000);
+  }
+
+  $("#login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("#login-error").textContent = "";
+    try {
+      const data = await api("/api/login", { method: "POST", body: { username: $("#login-username").value, password: $("#login-password").value } });
+      $("#login-password").value = "";
+      await start(data.user);
+    } catch (e) {
+      $("#login-error").textContent = t("login_failed");
+    }
+  });
+  $("#logout").addEventListener("click", async () => {
+    try { await api("/api/logout", { method: "POST", body: {} }); } catch (e) { /* already logged out */ }
+    showLogin("");
+  });
+
+  // ------------------------------------------------------------ queue
+  let lastQueue = [];
+  const fmtWait = (s) => { const m = Math.floor(s / 60); return m >= 60 ? `${Math.floor(m / 60)}h${m % 60}m` : `${m}:${String(s % 60).padStart(2, "0")}`; };
+
+  async function loadQueue() {
+    if (!me) return;
+    try {
+      const data = await api("/api/handoffs");
+      lastQueue = data.handoffs.map((h) => Object.assign(h, { _loadedAt: Date.now() }));
+      renderQueue(lastQueue);
+    } catch (e) { /* shown by api() on 401; transient errors retry */ }
+  }
+  function renderQueue(items) {
+    const list = $("#queue-list");
+    list.replaceChildren();
+    items.forEach((h) => {
+      const li = el("li", { class: "queue-item" + (current && current.id === h.id ? " selected" : "") + " st-" + h.status, "data-id": h.id, onclick: () => openConversation(h.id) },
+        el("div", { class: "row" }, el("strong", {}, h.sender_id), el("span", { class: "tag" }, h.channel), el("span", { class: "tag st" }, t("st_" + h.status))),
+        el("div", { class: "row muted" }, el("span", { class: "wait", "data-wait": h.waiting_seconds, "data-status": h.status }, `${t("waiting")} ${fmtWait(h.waiting_seconds)}`),
+          el("span", {}, t("rs_" + h.reason)), h.agent ? el("span", {}, t("taken_by") + (h.agent_name || h.agent)) : ""),
+        h.last_message ? el("div", { class: "preview" }, h.last_message) : "");
+      list.append(li);
+    });
+    $("#queue-empty").hidden = items.length > 0;
+    $("#queue-count").textContent = items.length ? String(items.length) : "";
+  }
+  // Waiting times tick between polls.
+  setInterval(() => {
+    $$("#queue-list .wait").forEach((n) => {
+      if (n.dataset.status !== "queued") return;
+      n.dataset.wait = String(Number(n.dataset.wait) + 1);
+      n.textContent = `${t("waiting")} ${fmtWait(Number(n.dataset.wait))}`;
+    });
+  }, 1000);
+
+  // ------------------------------------------------------------ conversation
+  function messageNode(m) {
+    if (m.from === "system") return el("div", { class: "msg system" }, t(m.event));
+    const who = m.from === "agent" ? `${t("from_agent")} ${m.agent || ""}` : t("from_" + m.from);
+    const time = new Date(m.ts * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
+    return el("div", { class: "msg " + m.from },
+      el("div", { class: "who" }, `${who} · ${time}`),
+      el("div", { class: "text" }, m.text),
+      m.buttons ? el("div", { class: "muted" }, "[" + m.buttons.join(" | ") + "]") : "");
+  }
+  function appendMessages(messages) {
+    const box = $("#transcript");
+    messages.forEach((m) => { box.append(messageNode(m)); lastTs = Math.max(lastTs, m.ts); });
+    if (messages.length) box.scrollTop = box.scrollHeight;
+  }
+  function renderHead(h) {
+    current = h;
+    $("#conv-title").textContent = h.sender_id;
+    $("#conv-meta").textContent = `${h.channel} · ${t("st_" + h.status)} · ${t("rs_" + h.reason)}` + (h.agent ? ` · ${t("taken_by")}${h.agent_name || h.agent}` : "");
+    const open = h.status === "queued" || h.status === "active";
+    $("#conv-take").hidden = !(h.status === "queued" || (h.status === "active" && h.agent !== me.username && me.role === "admin"));
+    $("#conv-close").hidden = !open;
+    $("#reply-form").hidden = !open;
+    $$(".queue-item").forEach((n) => n.classList.toggle("selected", Number(n.dataset.id) === h.id));
+  }
+  async function openConversation(id) {
+    pollToken++;
+    const data = await api(`/api/handoffs/${id}`);
+    $("#conv-placeholder").hidden = true;
+    $("#conv-body").hidden = false;
+    $("#transcript").replaceChildren();
+    $("#conv-status").textContent = "";
+    lastTs = 0;
+    renderHead(data.handoff);
+    appendMessages(data.messages);
+    poll(pollToken, id);
+  }
+  function reloadConversation() { if (current) openConversation(current.id); }
+  async function poll(token, id) {
+    // Long poll: the server answers as soon as the resident writes (or after 25 s).
+    while (token === pollToken && me) {
+      try {
+        const data = await api(`/api/handoffs/${id}/messages?after=${lastTs}&wait=25`);
+        if (token !== pollToken) return;
+        renderHead(data.handoff);
+        appendMessages(data.messages);
+        if (data.handoff.status !== "queued" && data.handoff.status !== "active" && !data.messages.length) {
+          await new Promise((r) => setTimeout(r, 5000));
+        }
+      } catch (e) {
+        if (!me) return;
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+    }
+  }
+  async function deskAction(path, body) {
+    const data = await api(`/api/handoffs/${current.id}/${path}`, { method: "POST", body: body || {} });
+    renderHead(data.handoff);
+    $("#conv-status").textContent = data.delivered === false ? t("not_delivered") + (data.error || "") : (data.delivered ? t("delivered") : "");
+    loadQueue();
+    return data;
+  }
+  $("#conv-take").addEventListener("click", () => deskAction("take", { force: current.status === "active" }).catch(showError));
+  $("#conv-close").addEventListener("click", () => { if (confirm(t("confirm_close"))) deskAction("close").catch(showError); });
+  $("#reply-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const text = $("#reply-text").value.trim();
+    if (!text || !current) return;
+    $("#reply-send").disabled = true;
+    try { await deskAction("reply", { text }); $("#reply-text").value = ""; } catch (e) { showError(e); }
+    $("#reply-send").disabled = false;
+    $("#reply-text").focus();
+  });
+  $("#reply-text").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $("#reply-form").requestSubmit(); }
+  });
+  function showError(e) { $("#conv-status").textContent = t("error") + e.message; }
+
+  // ------------------------------------------------------------ tickets
+  const STATUSES = ["open", "assigned", "in_progress", "resolved", "closed"];
+  const CATEGORIES = ["plumbing", "electrical", "elevator", "doors_locks", "public_area", "appliance", "other"];
+  const TYPES = ["repair", "complaint"];
+  const LABELS = {
+    zh: { open: "待处理", assigned: "已派单", in_progress: "处理中", resolved: "已解决", closed: "已关闭",
+      plumbing: "水管/漏水", electrical: "电路/照明", elevator: "电梯", doors_locks: "门窗/门锁", public_area: "公共区域",
+      appliance: "家电设备", other: "其他", repair: "报修", complaint: "投诉" },
+    en: { open: "open", assigned: "assigned", in_progress: "in progress", resolved: "resolved", closed: "closed",
+      plumbing: "plumbing", electrical: "electrical", elevator: "elevator", doors_locks: "doors and locks",
+      public_area: "public area", appliance: "appliance", other: "other", repair: "repair", complaint: "complaint" },
+  };
+  const lbl = (code) => (code ? (LABELS[lang][code] || code) : "-");
+  function fillFilterOptions() {
+    const fill = (select, codes) => {
+      const value = select.value;
+      select.replaceChildren(el("option", { value: "" }, t("all")), ...codes.map((c) => el("option", { value: c }, lbl(c))));
+      select.value = value;
+    };
+    fill($("#filter-status"), STATUSES);
+    fill($("#filter-category"), CATEGORIES);
+    fill($("#filter-type"), TYPES);
+  }
+  const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB") : "-");
+
+  async function loadTickets() {
+    $("#ticket-page").hidden = true;
+    $("#ticket-table").closest(".card").hidden = false;
+    const params = new URLSearchParams();
+    new FormData($("#ticket-filters")).forEach((v, k) => { if (v) params.set(k, v); });
+    const tbody = $("#ticket-table tbody");
+    try {
+      const data = await api("/api/tickets?" + params.toString());
+      tbody.replaceChildren(...data.tickets.map((tk) => el("tr", { class: "ticket-row", onclick: () => openTicket(tk.number) },
+        el("td", {}, el("a", { href: "#tickets" }, tk.number)), el("td", {}, lbl(tk.type)), el("td", {}, el("span", { class: "tag st-" + tk.status }, lbl(tk.status))),
+        el("td", {}, lbl(tk.category)), el("td", {}, tk.unit || tk.location || "-"), el("td", { class: "desc" }, tk.description),
+        el("td", {}, tk.assignee || "-"), el("td", {}, fmtTime(tk.created_at)))));
+      if (!data.tickets.length) tbody.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("no_tickets"))));
+    } catch (e) { tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "error" }, t("error") + e.message))); }
+  }
+  $("#ticket-filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadTickets(); });
+
+  async function openTicket(number) {
+    const page = $("#ticket-page");
+    const data = await api(`/api/tickets/${encodeURIComponent(number)}`);
+    const tk = data.ticket;
+    page.dataset.number = tk.number;
+    $("#ticket-table").closest(".card").hidden = true;
+    page.hidden = false;
+    const field = (k, v) => el("div", { class: "field" }, el("span", { class: "muted" }, t(k)), el("span", {}, v || "-"));
+    const result = el("p", { class: "muted", role: "status" });
+    const post = async (path, body) => {
+      try { await api(`/api/tickets/${encodeURIComponent(tk.number)}/${path}`, { method: "POST", body }); openTicket(tk.number); }
+      catch (e) { result.textContent = t("error") + e.message; result.className = "error"; }
+    };
+    const assignInput = el("input", { name: "assignee", value: tk.assignee || (me && me.username) || "" });
+    const statusSelect = el("select", { name: "status" }, ...STATUSES.map((s) => el("option", { value: s }, lbl(s))));
+    statusSelect.value = tk.status;
+    const statusNote = el("input", { name: "note", size: 30 });
+    const noteInput = el("input", { name: "note", size: 40 });
+    page.replaceChildren(
+      el("button", { onclick: () => { page.hidden = true; loadTickets(); } }, "← " + t("back")),
+      el("h2", {}, `${tk.number} · ${lbl(tk.type)} · `, el("span", { class: "tag st-" + tk.status }, lbl(tk.status))),
+      el("div", { class: "fields" }, field("unit", tk.unit), field("location", tk.location), field("category", lbl(tk.category)),
+        field("urgency", tk.urgency), field("phone", tk.phone), field("assignee", tk.assignee), field("channel", `${tk.channel}:${tk.sender_id}`),
+        field("created", fmtTime(tk.created_at))),
+      el("p", { class: "description" }, tk.description),
+      el("div", { class: "actions" },
+        el("form", { id: "assign-form", onsubmit: (ev) => { ev.preventDefault(); post("assign", { assignee: assignInput.value }); } },
+          assignInput, el("button", { type: "submit" }, t("assign"))),
+        el("form", { id: "status-form", onsubmit: (ev) => { ev.preventDefault(); post("status", { status: statusSelect.value, note: statusNote.value }); } },
+          statusSelect, statusNote, el("button", { type: "submit" }, t("change_status")), el("span", { class: "muted" }, " " + t("notify_hint"))),
+        el("form", { id: "note-form", onsubmit: (ev) => { ev.preventDefault(); post("notes", { note: noteInput.value }); } },
+          noteInput, el("button", { type: "submit" }, t("add_note")))),
+      result,
+      el("h3", {}, t("photos")),
+      tk.attachments.length ? el("div", { class: "photos" }, ...tk.attachments.map((a) => el("a", { href: a.url, target: "_blank", rel: "noopener" },
+        el("img", { src: a.url, alt: a.ref, loading: "lazy" })))) : el("p", { class: "muted" }, t("no_photos")),
+      el("h3", {}, t("history")),
+      el("ol", { class: "history" }, ...tk.events.map((e) => el("li", {}, `${fmtTime(e.at)} · ${e.actor} · ${e.action}`,
+        e.to_status ? ` ${lbl(e.from_status)} → ${lbl(e.to_status)}` : "", e.note ? ` · ${e.note}` : ""))));
+  }
+
+  // ------------------------------------------------------------ dashboards
+  function bars(rows, series) {
+    const max = Math.max(1, ...rows.flatMap((r) => series.map((s) => r[s.key])));
+    return el("div", { class: "bars" }, ...rows.map((r) => el("div", { class: "bar-row" },
+      el("span", { class: "bar-label" }, r.label),
+      ...series.map((s) => el("span", { class: "bar " + s.key, style: { width: `${(100 * r[s.key]) / max}%` }, title: `${t(s.key)}: ${r[s.key]}` }, r[s.key] ? String(r[s.key]) : "")))),
+      el("div", { class: "legend" }, ...series.map((s) => el("span", { class: "bar " + s.key }, t(s.key)))));
+  }
+  async function loadDashboards() {
+    try {
+      const [perDay, byAge, unanswered] = await Promise.all([
+        api("/api/stats/tickets-per-day?days=30"), api("/api/stats/open-by-age"), api("/api/stats/unanswered?limit=200")]);
+      $("#chart-per-day").replaceChildren(bars(perDay.days.map((d) => ({ label: d.day.slice(5), opened: d.opened, resolved: d.resolved })),
+        [{ key: "opened" }, { key: "resolved" }]));
+      $("#chart-by-age").replaceChildren(
+        bars(byAge.buckets.map((b) => ({ label: t(b.bucket), count: b.count })), [{ key: "count" }]),
+        el("h3", {}, t("oldest")),
+        el("ul", {}, ...byAge.oldest.map((o) => el("li", {}, `${o.number} · ${lbl(o.status)} · ${o.unit || "-"} · ${o.age_days}d`))));
+      $("#unanswered").replaceChildren(
+        el("div", { class: "two-col" },
+          el("div", {}, el("h3", {}, t("most_frequent")), el("ol", {}, ...unanswered.top.map((q) => el("li", {}, `${q.question} (${q.count}${t("times")})`)))),
+          el("div", {}, el("h3", {}, t("latest")), el("ul", {}, ...unanswered.latest.slice(0, 30).map((q) => el("li", {}, `${(q.ts || "").replace("T", " ").slice(0, 16)} · ${q.question}`))))),
+        unanswered.error ? el("p", { class: "error" }, unanswered.error) : "");
+    } catch (e) { /* 401 handled in api() */ }
+  }
+
+  // ------------------------------------------------------------ users (admin)
+  async function loadUsers() {
+    if (!me || me.role !== "admin") return;
+    const data = await api("/api/users");
+    $("#user-table tbody").replaceChildren(...data.users.map((u) => el("tr", {},
+      el("td", {}, u.username), el("td", {}, u.display_name), el("td", {}, u.role), el("td", {}, u.active ? t("enabled") : t("disabled")),
+      el("td", {}, u.username === me.username ? "" : el("button", { onclick: async () => {
+        await api(`/api/users/${encodeURIComponent(u.username)}/active`, { method: "POST", body: { active: !u.active } }); loadUsers();
+      } }, u.active ? t("disable") : t("enable"))))));
+  }
+  $("#user-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = Object.fromEntries(new FormData(ev.target).entries());
+    $("#user-error").textContent = "";
+    try { await api("/api/users", { method: "POST", body }); ev.target.reset(); loadUsers(); }
+    catch (e) { $("#user-error").textContent = t("error") + e.message; }
+  });
+
+  // ------------------------------------------------------------ boot
+  applyLang();
+  api("/api/me").then((data) => start(data.user)).catch(() => showLogin(""));
+})();

@@ -1,0 +1,59 @@
+"""JSON forms of tickets for the staff desk API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, Optional
+
+from bot.tickets.labels import label
+
+
+def iso(value: Optional[datetime]) -> Optional[str]:
+    """ISO 8601 in UTC (SQLite returns naive datetimes, which are UTC)."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def _labels(kind: str, code: Optional[str]) -> Dict[str, str]:
+    return {"zh": label(kind, code, "zh"), "en": label(kind, code, "en")}
+
+
+def ticket_dict(ticket: Any, full: bool = True) -> Dict[str, Any]:
+    """A ticket for the API; ``full`` adds its history and attachments."""
+    data: Dict[str, Any] = {
+        "number": ticket.number,
+        "type": ticket.type,
+        "status": ticket.status,
+        "category": ticket.category,
+        "urgency": ticket.urgency,
+        "unit": ticket.unit,
+        "location": ticket.location,
+        "description": ticket.description,
+        "phone": ticket.phone,
+        "assignee": ticket.assignee,
+        "channel": ticket.channel,
+        "sender_id": ticket.sender_id,
+        "language": ticket.language,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "labels": {
+            "type": _labels("type", ticket.type),
+            "status": _labels("status", ticket.status),
+            "category": _labels("category", ticket.category),
+            "urgency": _labels("urgency", ticket.urgency),
+        },
+    }
+    if full:
+        data["events"] = [
+            {"at": iso(e.at), "actor": e.actor, "action": e.action, "from_status": e.from_status,
+             "to_status": e.to_status, "note": e.note}
+            for e in ticket.events
+        ]
+        data["attachments"] = [
+            {"id": a.id, "kind": a.kind, "ref": a.ref, "created_at": iso(a.created_at),
+             "url": a.ref if a.ref.startswith(("http://", "https://"))
+             else f"/api/tickets/{ticket.number}/attachments/{a.id}"}
+            for a in ticket.attachments
+        ]
+    return data

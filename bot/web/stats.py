@@ -1,0 +1,93 @@
+"""The property manager's first dashboards, computed from the ticket tables and the
+knowledge base's unanswered-question log."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.tickets.models import Ticket, TicketEvent
+from bot.web.serialize import iso
+
+OPEN_STATUSES = ("open", "assigned", "in_progress")
+#: Age buckets of open tickets: (key, upper bound in days).
+AGE_BUCKETS = (("lt_1d", 1), ("1_3d", 3), ("3_7d", 7), ("7_30d", 30), ("gt_30d", None))
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def tickets_per_day(store: Any, days: int = 30) -> Dict[str, Any]:
+    """Tickets opened and resolved on each of the last ``days`` local days (``LINLI_TIMEZONE``)."""
+    tz = store.timezone
+    today = datetime.now(tz).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first, datetime.min.time(), tz).astimezone(timezone.utc)
+    opened: Counter = Counter()
+    resolved: Counter = Counter()
+    with Session(store.engine) as session:
+        for (created,) in session.execute(select(Ticket.created_at).where(Ticket.created_at >= since)):
+            opened[_utc(created).astimezone(tz).date()] += 1
+        for (at,) in session.execute(select(TicketEvent.at).where(
+                TicketEvent.at >= since, TicketEvent.action == "status", TicketEvent.to_status == "resolved")):
+            resolved[_utc(at).astimezone(tz).date()] += 1
+    series = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        series.append({"day": day.isoformat(), "opened": opened[day], "resolved": resolved[day]})
+    return {"timezone": str(tz), "days": series,
+            "total_opened": sum(opened.values()), "total_resolved": sum(resolved.values())}
+
+
+def open_by_age(store: Any, oldest: int = 10) -> Dict[str, Any]:
+    """Open tickets (open, assigned, in progress) counted by age bucket, with the oldest ones."""
+    now = datetime.now(timezone.utc)
+    buckets: Dict[str, int] = {key: 0 for key, _ in AGE_BUCKETS}
+    rows: List[Dict[str, Any]] = []
+    with Session(store.engine) as session:
+        tickets = session.execute(
+            select(Ticket.number, Ticket.created_at, Ticket.status, Ticket.category, Ticket.unit)
+            .where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.created_at)).all()
+    for number, created, status, category, unit in tickets:
+        age_days = (now - _utc(created)).total_seconds() / 86400
+        for key, bound in AGE_BUCKETS:
+            if bound is None or age_days < bound:
+                buckets[key] += 1
+                break
+        if len(rows) < oldest:
+            rows.append({"number": number, "created_at": iso(created), "status": status, "category": category,
+                         "unit": unit, "age_days": round(age_days, 1)})
+    return {"total": len(tickets), "buckets": [{"bucket": k, "count": buckets[k]} for k, _ in AGE_BUCKETS],
+            "oldest": rows}
+
+
+def _normalise(question: str) -> str:
+    return re.sub(r"[\s\W_]+", " ", question.lower()).strip()
+
+
+def unanswered(limit: int = 200) -> Dict[str, Any]:
+    """Latest questions the knowledge base abstained on, and the most frequent ones."""
+    try:
+        from knowledge.config import load_config
+        from knowledge.unanswered import read
+
+        config = load_config()
+        entries = read(config.path(config.unanswered_log), limit)
+    except Exception as exc:  # a broken knowledge-base config must not break the desk
+        return {"latest": [], "top": [], "error": f"unanswered log unavailable: {exc}"}
+    counts: Counter = Counter()
+    example: Dict[str, str] = {}
+    for entry in entries:
+        key = _normalise(entry.get("question", ""))
+        if key:
+            counts[key] += 1
+            example.setdefault(key, entry.get("question", ""))
+    top = [{"question": example[key], "count": n} for key, n in counts.most_common(20)]
+    latest = [{k: e.get(k) for k in ("ts", "question", "language", "confidence", "sender_id")} for e in entries]
+    return {"latest": latest, "top": top}

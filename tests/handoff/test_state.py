@@ -1,0 +1,94 @@
+"""Handoff state in the database, and the gate's "failed to understand twice" rule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import create_engine
+
+from bot.handoff import HandoffConflict, HandoffStore
+from bot.handoff.gate import failed_in_a_row
+from bot.handoff.models import Base, utcnow
+
+
+@pytest.fixture
+def store(database_url: str) -> HandoffStore:
+    """On SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set."""
+    engine = create_engine(database_url, future=True)
+    Base.metadata.drop_all(engine)
+    return HandoffStore(engine)
+
+
+def test_one_open_handoff_per_conversation(store: HandoffStore) -> None:
+    first = store.open("r1", "telegram", "en", "requested", "help")
+    assert store.open("r1", "telegram", "en", "fallback").id == first.id
+    assert store.active_for("r1").id == first.id and store.active_for("r2") is None
+    store.close(first.id, "wang")
+    assert store.active_for("r1") is None
+    assert store.open("r1", "telegram").id != first.id
+
+
+def test_take_close_and_conflicts(store: HandoffStore) -> None:
+    handoff = store.open("r1", "wechat")
+    taken = store.take(handoff.id, "wang", "王")
+    assert (taken.status, taken.agent) == ("active", "wang") and taken.taken_at is not None
+    assert store.take(handoff.id, "wang", "王").status == "active"  # idempotent for the holder
+    with pytest.raises(HandoffConflict):
+        store.take(handoff.id, "li", "李")
+    assert store.take(handoff.id, "li", "李", force=True).agent == "li"
+    store.close(handoff.id, "li")
+    with pytest.raises(HandoffConflict):
+        store.close(handoff.id, "li")
+    with pytest.raises(HandoffConflict):
+        store.take(handoff.id, "li", "李")
+
+
+def test_queue_is_oldest_first_with_waiting_time(store: HandoffStore) -> None:
+    a, b = store.open("a", "rest"), store.open("b", "rest")
+    store.record_resident_message(b.id, "还在吗")
+    queue = store.list()
+    assert [h.sender_id for h in queue] == ["a", "b"]
+    row = queue[1].as_dict(now=utcnow() + timedelta(seconds=90))
+    assert row["waiting_seconds"] >= 90 and row["resident_messages"] == 1 and row["last_message"] == "还在吗"
+
+
+def test_only_untaken_handoffs_time_out(store: HandoffStore) -> None:
+    waiting, taken = store.open("a", "rest"), store.open("b", "rest")
+    store.take(taken.id, "wang", "王")
+    assert store.due_for_timeout(60) == []
+    due = store.due_for_timeout(60, now=utcnow() + timedelta(seconds=61))
+    assert [h.id for h in due] == [waiting.id]
+
+
+def _turn(intent: str, *events) -> list:  # type: ignore[no-untyped-def]
+    return [UserUttered("x", {"name": intent, "confidence": 0.2}), *events, ActionExecuted("action_listen")]
+
+
+ABSTAINED = (ActionExecuted("action_answer_question"), BotUttered("不知道"), SlotSet("handoff_offered", True))
+ANSWERED = (ActionExecuted("action_answer_question"), BotUttered("物业费在App缴纳"))
+
+
+@pytest.mark.parametrize("turns, expected", [
+    ([_turn("nlu_fallback", *ABSTAINED), _turn("nlu_fallback", *ABSTAINED)], 2),
+    ([_turn("nlu_fallback", *ANSWERED), _turn("nlu_fallback", *ABSTAINED)], 1),
+    ([_turn("nlu_fallback", *ABSTAINED), _turn("greet", ActionExecuted("utter_greet"))], 0),
+    ([_turn("ask_question", *ABSTAINED), _turn("nlu_fallback", *ABSTAINED)], 1),  # a known question is understood
+    ([_turn("affirm", ActionExecuted("action_default_fallback")), _turn("nlu_fallback", *ABSTAINED)], 2),
+    # failures before the last handoff do not count again
+    ([_turn("nlu_fallback", *ABSTAINED), [ConversationPaused(), ConversationResumed()],
+      _turn("nlu_fallback", *ABSTAINED)], 1),
+])
+def test_failed_in_a_row(turns: list, expected: int) -> None:
+    events = [ActionExecuted("action_listen")] + [e for turn in turns for e in turn]
+    tracker = DialogueStateTracker.from_events("s", events)
+    assert failed_in_a_row(tracker) == expected
