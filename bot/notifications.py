@@ -37,6 +37,9 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, in
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from rasa.shared.core.events import BotUttered
+
+from bot.conversations import append_events
 from bot.db import get_engine
 from bot.outbound import DeliveryError, send_text
 from bot.tickets.labels import label
@@ -102,6 +105,7 @@ class Notifier:
         metadata.create_all(engine)
         self._wake: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._app: Any = None
         self._task: Optional[asyncio.Task] = None
         self.baseline = self._baseline()
 
@@ -182,8 +186,10 @@ class Notifier:
             if not _is_notifiable(event):
                 await asyncio.to_thread(self.record, event.id, "skipped")
                 continue
+            message = status_message(ticket, event)
             try:
-                await send_text(ticket.channel, ticket.sender_id, status_message(ticket, event))
+                await send_text(ticket.channel, ticket.sender_id, message)
+                await self._record(ticket.sender_id, message, ticket.number)
                 outcome = "sent"
                 logger.info("Told %s:%s that %s is %s", ticket.channel, ticket.sender_id, ticket.number, event.to_status)
             except DeliveryError as exc:
@@ -194,6 +200,16 @@ class Notifier:
                 logger.exception("Notification for %s failed", ticket.number)
             await asyncio.to_thread(self.record, event.id, outcome)
         return handled
+
+    async def _record(self, sender_id: str, text: str, number: str) -> None:
+        """Keep the delivered notification in the conversation's transcript."""
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return
+        try:
+            await append_events(agent, sender_id, [BotUttered(text, metadata={"notification": number})])
+        except Exception:  # delivered already; a missing transcript line must not fail the loop
+            logger.exception("Could not record the notification for %s in its transcript", number)
 
     def wake(self) -> None:
         """Look for new status changes now (callable from any thread)."""
@@ -214,8 +230,9 @@ class Notifier:
                 pass
             self._wake.clear()  # type: ignore[union-attr]
 
-    def start(self) -> None:
-        """Run the delivery loop on the current event loop."""
+    def start(self, app: Any = None) -> None:
+        """Run the delivery loop on the current event loop (``app``: the server, for its transcripts)."""
+        self._app = app
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._task = asyncio.ensure_future(self._run())
@@ -245,8 +262,8 @@ blueprint = Blueprint("linli_notifications")
 
 
 @blueprint.listener("after_server_start")
-async def _start(_app: Any, _loop: Any) -> None:
-    notifier().start()
+async def _start(app: Any, _loop: Any) -> None:
+    notifier().start(app)
 
 
 @blueprint.listener("before_server_stop")

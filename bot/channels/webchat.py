@@ -9,8 +9,9 @@ session's room and never receives an answer.
 
 Rasa's socket.io channel puts every browser of a conversation in a room named
 after its session id, which is also the conversation's sender id. The sender
-emits the message to that room and records it in the conversation's tracker,
-so a browser that was offline sees it in its history after reconnecting.
+emits the message to that room. Like every :mod:`bot.outbound` sender it only
+delivers: the caller records the message in the conversation's tracker (with its
+author), so a browser that was offline sees it in its history after reconnecting.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import uuid
 from typing import Any, Optional
 
 from rasa.core.channels.socketio import SocketIOInput
-from rasa.shared.core.events import BotUttered
 from sanic import Blueprint
 
 from bot.outbound import DeliveryError, register_sender
@@ -54,33 +54,18 @@ class WebChatInput(SocketIOInput):
 
 
 class SocketIOSender:
-    """Sends texts to a widget conversation (room = session id) and keeps them in its history."""
+    """Sends texts to a widget conversation (room = session id)."""
 
     def __init__(self, app: Any, input_channel: Any) -> None:
         self.app = app
         self.input_channel = input_channel
 
     async def send_text(self, recipient_id: str, text: str) -> None:
-        """Emit ``text`` to the conversation ``recipient_id`` and append it to its tracker."""
+        """Emit ``text`` to the conversation ``recipient_id``."""
         output = self.input_channel.get_output_channel()
         if output is None:
             raise DeliveryError("the socket.io server is not running in this process")
         await output.send_text_message(recipient_id, text)
-        await self._record(recipient_id, text)
-
-    async def _record(self, sender_id: str, text: str) -> None:
-        agent = getattr(self.app.ctx, "agent", None)
-        if agent is None or agent.tracker_store is None:
-            return
-        try:
-            async with agent.lock_store.lock(sender_id):
-                tracker = await agent.tracker_store.retrieve(sender_id)
-                if tracker is None:
-                    return
-                tracker.update(BotUttered(text, metadata={"proactive": True}))
-                await agent.tracker_store.save(tracker)
-        except Exception:  # the message was delivered; a missing history entry is not worth failing for
-            logger.exception("Could not record a proactive message for %s", sender_id)
 
 
 def register_socketio_sender(app: Any) -> Optional[SocketIOSender]:

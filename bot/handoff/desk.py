@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional
 
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
 
-from bot.handoff.conversation import append_events
+from bot.conversations import append_events
 from bot.handoff.hub import QUEUE, hub
 from bot.handoff.models import CALLBACK_OFFER, Handoff, HandoffStatus
 from bot.handoff.settings import HandoffSettings

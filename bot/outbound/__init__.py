@@ -4,7 +4,9 @@ notifications, agent replies during a handoff.
 The rest of the code calls :func:`send_text` with the channel name a
 conversation came from (``tracker.get_latest_input_channel()`` or a ticket's
 ``channel``) and never needs to know how that channel delivers. Each channel
-registers a :class:`Sender` for its name.
+registers a :class:`Sender` for its name. Senders only deliver; the caller
+records the message in the conversation's tracker (with its author), see
+:func:`bot.conversations.append_events`.
 """
 
 from __future__ import annotations

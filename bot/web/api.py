@@ -28,7 +28,8 @@ from bot import ROOT
 from bot.handoff.desk import Desk, run_timeouts
 from bot.handoff.gate import install_gate
 from bot.handoff.hub import hub
-from bot.handoff.conversation import full_tracker, transcript
+from bot.conversations import full_tracker
+from bot.handoff.conversation import transcript
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffConflict, HandoffNotFound, HandoffStore
 from bot.staff.store import AuthError, Identity, StaffStore, UserExists

@@ -58,6 +58,9 @@ def test_resident_asks_for_a_human_agent_replies_and_closes_then_the_bot_answers
     assert [e["text"] for e in agent_messages][-1] == "您好，我是物业客服，马上安排锁匠上门。"
     users = [e["text"] for e in events if e["event"] == "user"]
     assert "我家门锁坏了，进不去" in users
+    # Recorded once: the sender delivers, the desk records (with the agent's name).
+    replies = [e for e in events if e["event"] == "bot" and e.get("text") == "您好，我是物业客服，马上安排锁匠上门。"]
+    assert len(replies) == 1
     predicted_while_paused = [
         e for e in events[kinds.index("pause"):kinds.index("resume")]
         if e["event"] == "action" and e["name"] != "action_listen"
