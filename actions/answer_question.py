@@ -1,8 +1,9 @@
 """``action_answer_question``: answer open questions from the knowledge base, with citations.
 
 The knowledge base (index, embedding model, generator) loads once per action
-server process: on first use, or right at start-up in a background thread
-(``KNOWLEDGE_WARM_UP``, default on). Model calls block, so they run in the
+server process, on first use. ``KNOWLEDGE_WARM_UP`` loads it at start-up in a
+background thread instead: ``index`` (index + embedder), ``full`` (also the
+generator), ``0`` (default: lazy). Model calls block, so they run in the
 default thread executor and never stall the event loop for other residents.
 """
 
@@ -35,16 +36,17 @@ def _answerer() -> Any:
     return get_answerer()
 
 
-def _warm_up() -> None:
+def _warm_up(generator: bool) -> None:
     try:
-        _answerer().warm_up()
+        _answerer().warm_up(generator=generator)
         log.info("knowledge base loaded and warmed up")
     except Exception as exc:  # the action still answers (and reports) on first use
         log.warning("knowledge base warm-up failed: %s", exc)
 
 
-if os.environ.get("KNOWLEDGE_WARM_UP", "1").lower() in ("1", "true", "yes"):
-    threading.Thread(target=_warm_up, name="knowledge-warm-up", daemon=True).start()
+_WARM_UP = os.environ.get("KNOWLEDGE_WARM_UP", "0").lower()
+if _WARM_UP in ("index", "full", "1", "true", "yes"):
+    threading.Thread(target=_warm_up, args=(_WARM_UP == "full",), name="knowledge-warm-up", daemon=True).start()
 
 
 def answer_language(tracker: Tracker, text: str) -> str:

@@ -20,11 +20,20 @@ echo "==> Installing the locked dependencies into $VENV (first time: several min
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar on \
   --no-deps -r requirements.lock
 if [ -s requirements-llama.txt ]; then
-  # llama-cpp-python builds from source; its build tools stay out of the venv
-  # (they need a newer `packaging` than Rasa allows).
-  echo "==> Building llama-cpp-python (first time: several minutes; pip caches the wheel)"
-  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "$VENV/bin/python" -m pip install \
-    --disable-pip-version-check --no-deps -r requirements-llama.txt
+  # llama-cpp-python builds from source (with build isolation: its build tools need a
+  # newer `packaging` than Rasa allows). Portable AVX2 flags: the native build's
+  # AVX-512/AMX paths crashed on some VMs. The wheel is kept in a cache keyed by the
+  # flags, so the long compile happens once per machine.
+  export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF}"
+  wheels="${LINLI_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/linli/wheels}/$(printf '%s' "$CMAKE_ARGS" | sha256sum | cut -c1-12)"
+  if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    echo "==> Building llama-cpp-python once for this machine (10-25 minutes on 2 cores)"
+    mkdir -p "$wheels"
+    "$VENV/bin/python" -m pip wheel --disable-pip-version-check --no-deps --no-cache-dir \
+      -w "$wheels" -r requirements-llama.txt
+  fi
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --no-deps --force-reinstall \
+    --no-index --find-links "$wheels" -r requirements-llama.txt
 fi
 echo "$want" > "$stamp"
 echo "==> $VENV is ready"

@@ -1,0 +1,589 @@
+"""RAG benchmark (issue 4): retrieval quality, abstention, latency, ingestion, FAISS scaling.
+
+Run ``make bench-rag`` (or ``python benchmarks/bench_rag.py --parts own,dstc10``).
+Each part's result is cached as JSON in benchmarks/results/rag_<part>.json;
+``--force`` recomputes. ``--report`` prints the Markdown tables for
+docs/benchmarks.md from the cached results.
+
+Parts:
+  own        recall@1/@5, MRR per language and retrieval mode on knowledge/eval/questions.yaml,
+             plus abstention precision/recall (threshold sweep)
+  dstc10     DSTC10 track 2 FAQ selection (val), same metrics, incl. no-answer turns
+  ingest     time to ingest the demo base from scratch and to re-ingest it unchanged
+  search10k  `search` latency (embed + FAISS + BM25 + fusion) on a 10k-chunk index
+  latency    `ask` latency p50/p95 for each generator backend
+  faiss      FAISS search p50/p99 and recall@10 vs exact at 10k/100k/1M synthetic vectors
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge import store  # noqa: E402
+from knowledge.config import load_config, resolve_model  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+PARTS = ("own", "dstc10", "ingest", "search10k", "latency", "faiss")
+MODES = ("vector", "bm25", "hybrid")
+
+
+# ------------------------------------------------------------------ helpers
+def machine() -> Dict:
+    """Where the numbers were measured."""
+    cpu = "unknown"
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import faiss
+    import torch
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(), "faiss": faiss.__version__, "torch": torch.__version__,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    return round(float(np.percentile(np.asarray(values), q)), 2) if len(values) else float("nan")
+
+
+def rank_metrics(ranks: List[Optional[int]]) -> Dict:
+    """recall@1, recall@5 and MRR from the 1-based rank of the first correct hit (None = missed)."""
+    n = len(ranks)
+    if not n:
+        return {"n": 0}
+    return {"n": n, "recall@1": round(sum(r == 1 for r in ranks if r) / n, 4),
+            "recall@5": round(sum(1 for r in ranks if r and r <= 5) / n, 4),
+            "mrr": round(sum(1 / r for r in ranks if r) / n, 4)}
+
+
+def abstention(conf_answerable: Sequence[float], conf_unanswerable: Sequence[float],
+               threshold, thr_answerable=None, thr_unanswerable=None) -> Dict:
+    """Abstention precision/recall (abstain when confidence < threshold).
+
+    ``thr_answerable``/``thr_unanswerable`` give a per-question threshold (per-language thresholds).
+    """
+    a = np.asarray(conf_answerable)
+    u = np.asarray(conf_unanswerable)
+    ta = np.asarray(thr_answerable) if thr_answerable is not None else threshold
+    tu = np.asarray(thr_unanswerable) if thr_unanswerable is not None else threshold
+    abst_u = int((u < tu).sum())
+    abst_a = int((a < ta).sum())
+    total_abst = abst_u + abst_a
+    return {"threshold": threshold if isinstance(threshold, str) else round(float(threshold), 3),
+            "abstain_recall": round(abst_u / max(len(u), 1), 4),
+            "abstain_precision": round(abst_u / total_abst, 4) if total_abst else 1.0,
+            "answered_rate": round(1 - abst_a / max(len(a), 1), 4)}
+
+
+def sweep(conf_a: List[float], conf_u: List[float]) -> List[Dict]:
+    return [abstention(conf_a, conf_u, t) for t in np.arange(0.80, 0.951, 0.005)]
+
+
+def cached(name: str, force: bool, fn: Callable[[], Dict]) -> Dict:
+    path = RESULTS / f"rag_{name}.json"
+    if path.exists() and not force:
+        print(f"[{name}] cached: {path.relative_to(ROOT)}")
+        return json.loads(path.read_text())
+    print(f"[{name}] running ...", flush=True)
+    t0 = time.perf_counter()
+    result = fn()
+    result["machine"] = machine()
+    result["wall_s"] = round(time.perf_counter() - t0, 1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    print(f"[{name}] done in {result['wall_s']} s -> {path.relative_to(ROOT)}", flush=True)
+    return result
+
+
+# ------------------------------------------------------------------ own set
+def load_questions() -> List[Dict]:
+    import yaml
+
+    return yaml.safe_load((ROOT / "knowledge" / "eval" / "questions.yaml").read_text(encoding="utf-8"))
+
+
+def gold_match(chunk, gold: str) -> bool:
+    """Does a retrieved chunk satisfy one gold label ("faq:<id>" or "doc:<file prefix>#<article>")?"""
+    if gold.startswith("faq:"):
+        return chunk.faq_id == gold[4:]
+    prefix, article = gold[4:].split("#", 1)
+    return Path(chunk.source).name.startswith(prefix) and chunk.article.startswith(article)
+
+
+def first_rank(hits, golds: List[str]) -> Optional[int]:
+    for r, h in enumerate(hits, 1):
+        if any(gold_match(h.chunk, g) for g in golds):
+            return r
+    return None
+
+
+def part_own(args) -> Dict:
+    from knowledge.embedding import get_embedder
+    from knowledge.retrieval import Retriever
+
+    cfg = load_config()
+    stored = store.read(Path(args.index))
+    retriever = Retriever(stored, get_embedder(resolve_model(cfg.embed_model)))
+    qs = load_questions()
+    qvecs = retriever.embedder.queries([q["q"] for q in qs])
+    out: Dict = {"index": args.index, "n_chunks": len(stored.chunks), "questions": len(qs), "modes": {}}
+    for mode in MODES:
+        per_lang: Dict[str, Dict] = {}
+        conf = {"zh": ([], []), "en": ([], [])}  # language -> (answerable, unanswerable) confidences
+        misses = []
+        for lang in ("zh", "en", "all"):
+            ranks = []
+            for q, qv in zip(qs, qvecs):
+                if lang != "all" and q["lang"] != lang:
+                    continue
+                hits = retriever.search(q["q"], k=10, mode=mode, language=q["lang"], qvec=qv)
+                if lang == "all":
+                    conf[q["lang"]][0 if q["gold"] else 1].append(hits[0].dense if hits else 0.0)
+                if q["gold"]:
+                    r = first_rank(hits, q["gold"])
+                    ranks.append(r)
+                    if lang == "all" and r != 1:
+                        misses.append({"q": q["q"], "gold": q["gold"], "rank": r, "top": hits[0].chunk.chunk_id})
+            per_lang[lang] = rank_metrics(ranks)
+        thr = {lang: cfg.abstain_below(lang) for lang in conf}
+        for lang, (ca, cu) in conf.items():
+            per_lang[lang]["abstention"] = abstention(ca, cu, thr[lang])
+            per_lang[lang]["abstention_sweep"] = sweep(ca, cu)
+        ca = conf["zh"][0] + conf["en"][0]
+        cu = conf["zh"][1] + conf["en"][1]
+        per_lang["abstention"] = abstention(
+            ca, cu, f"zh {thr['zh']} / en {thr['en']}",
+            [thr["zh"]] * len(conf["zh"][0]) + [thr["en"]] * len(conf["en"][0]),
+            [thr["zh"]] * len(conf["zh"][1]) + [thr["en"]] * len(conf["en"][1]))
+        per_lang["misses"] = misses
+        out["modes"][mode] = per_lang
+    return out
+
+
+# ------------------------------------------------------------------ DSTC10
+_SQUASH = re.compile(r"[^a-z0-9]")
+
+
+def squash(text: str) -> str:
+    return _SQUASH.sub("", text.lower().replace("&", "and"))
+
+
+def _cached_encode(embedder, texts: List[str]) -> np.ndarray:
+    """Embed with a cache in benchmarks/results/ (re-runs only embed new texts)."""
+    path = RESULTS / "dstc10_vectors.npz"
+    cache: Dict[str, np.ndarray] = {}
+    if path.exists():
+        data = np.load(path, allow_pickle=False)
+        cache = dict(zip(data["texts"].tolist(), data["vecs"]))
+    missing = [t for t in dict.fromkeys(texts) if t not in cache]
+    if missing:
+        for t, v in zip(missing, embedder.encode(missing, batch_size=64, progress=True)):
+            cache[t] = v
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        keys = list(cache)
+        np.savez(path, texts=np.array(keys), vecs=np.stack([cache[t] for t in keys]))
+    return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 384), "float32")
+
+
+def part_dstc10(args) -> Dict:
+    """FAQ selection: entity = last entity named in the dialogue; rank that entity's FAQs."""
+    from knowledge.bm25 import BM25Index, tokenize
+    from knowledge.embedding import get_embedder
+
+    cfg = load_config()
+    base = Path(args.datasets) / "dstc10_track2"
+    if not base.exists():
+        raise SystemExit(f"{base} not found; pass --datasets DIR holding dstc10_track2/")
+    knowledge = json.loads((base / "knowledge.json").read_text())
+    logs = json.loads((base / "val" / "logs.json").read_text())
+    labels = json.loads((base / "val" / "labels.json").read_text())
+    names = []  # (squashed alias, domain, entity id)
+    for domain, ents in knowledge.items():
+        for eid, ent in ents.items():
+            if not ent.get("name"):
+                continue
+            # "Tadu Ethiopian Kitchen - Tenderloin" is spoken as "tadu ethiopian kitchen"
+            variants = {ent["name"], ent["name"].split(" - ")[0]}
+            variants |= {re.sub(r"^the ", "", v, flags=re.I) for v in variants}
+            names += [(squash(v), domain, eid) for v in variants if len(squash(v)) >= 4]
+    names.sort(key=lambda x: -len(x[0]))
+
+    def entity_of(dialogue: List[Dict]) -> Optional[tuple]:
+        text = squash(" ".join(t["text"] for t in dialogue))
+        best, best_pos = None, -1
+        for name, domain, eid in names:
+            pos = text.rfind(name)
+            if pos >= 0 and pos + len(name) > best_pos:  # the mention that ends last wins; longer first on ties
+                best, best_pos = (domain, eid), pos + len(name)
+        return best
+
+    embedder = get_embedder(resolve_model(cfg.embed_model))
+    needed = {entity_of(d) for d in logs} - {None}
+    docs: Dict[tuple, List] = {}
+    texts = []
+    for domain, eid in sorted(needed):
+        for did, doc in knowledge[domain][eid]["docs"].items():
+            docs.setdefault((domain, eid), []).append((did, doc))
+            texts.append(f"passage: {doc['title']}\n{doc['body']}")  # same form as our FAQ chunks
+    print(f"  embedding {len(texts)} FAQs of {len(needed)} entities", flush=True)
+    vecs = _cached_encode(embedder, texts)
+    vec_of: Dict[tuple, np.ndarray] = {}
+    i = 0
+    for key in sorted(docs):
+        for did, _ in docs[key]:
+            vec_of[(key, did)] = vecs[i:i + 1]
+            i += 1
+    queries = [d[-1]["text"] for d in logs]
+    qv = embedder.queries(queries)
+
+    out: Dict = {"turns": len(logs), "answerable": sum(1 for l in labels if l["target"]),
+                 "entities_embedded": len(needed), "docs_embedded": len(texts), "modes": {}}
+    entity_ok = 0
+    for mode in MODES:
+        ranks, conf_a, conf_u = [], [], []
+        for d, q, v, lab in zip(logs, queries, qv, labels):
+            ent = entity_of(d)
+            cands = docs.get(ent, []) if ent else []
+            if cands:
+                dense = np.array([float(np.max(vec_of[(ent, did)] @ v)) for did, _ in cands])
+                bm = BM25Index([tokenize(f"{doc['title']} {doc['body']}") for _, doc in cands]).scores(tokenize(q))
+                order_d = np.argsort(-dense)
+                order_b = np.argsort(-bm)
+                if mode == "vector":
+                    score = dense
+                elif mode == "bm25":
+                    score = bm + 1e-6 * dense  # break BM25 ties (all zero) by similarity
+                else:
+                    rd = np.empty(len(cands)); rd[order_d] = np.arange(len(cands))
+                    rb = np.empty(len(cands)); rb[order_b] = np.arange(len(cands))
+                    score = 1 / (60 + rd + 1) + 1 / (60 + rb + 1)
+                order = np.argsort(-score)
+                ranked = [(ent[0], ent[1], cands[j][0]) for j in order[:10]]
+                conf = float(dense[order[0]])
+            else:
+                ranked, conf = [], 0.0
+            if lab["target"]:
+                g = lab["knowledge"][0]
+                gold = (g["domain"], str(g["entity_id"]), str(g["doc_id"]))
+                r = next((k for k, x in enumerate(ranked, 1) if x == gold), None)
+                ranks.append(r)
+                conf_a.append(conf)
+                if mode == "vector" and ent == gold[:2]:
+                    entity_ok += 1
+            else:
+                conf_u.append(conf)
+        out["modes"][mode] = {"all": rank_metrics(ranks), "abstention": abstention(conf_a, conf_u, cfg.abstain_below("en")),
+                              "abstention_sweep": sweep(conf_a, conf_u)}
+    out["entity_accuracy"] = round(entity_ok / max(out["answerable"], 1), 4)
+    return out
+
+
+# ------------------------------------------------------------------ ingestion
+def demo_sources(args) -> List[str]:
+    srcs = [str(ROOT / "knowledge" / "sources")]
+    regs = Path(args.datasets) / "property_regulations_zh"
+    return srcs + ([str(regs)] if regs.exists() else [])
+
+
+def part_ingest(args) -> Dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "knowledge", "ingest", *demo_sources(args), "--index", tmp, "--quiet"]
+        t0 = time.perf_counter()
+        first = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+        t1 = time.perf_counter()
+        again = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+        t2 = time.perf_counter()
+    return {"sources": demo_sources(args), "fresh": {**first, "process_s": round(t1 - t0, 1)},
+            "unchanged": {**again, "process_s": round(t2 - t1, 1)}}
+
+
+# ------------------------------------------------------------------ search at 10k chunks
+def part_search10k(args) -> Dict:
+    """Grow the demo index to 10k chunks (copies with perturbed vectors) and time full searches."""
+    from knowledge.embedding import get_embedder
+    from knowledge.index import build_index
+    from knowledge.records import Chunk
+    from knowledge.retrieval import Retriever
+
+    cfg = load_config()
+    base = store.read(Path(args.index), with_faiss=False)
+    rng = np.random.default_rng(0)
+    chunks, tokens, vecs, rows = [], [], [], []
+    copy = 0
+    while len(chunks) < 10_000:
+        for i, c in enumerate(base.chunks):
+            if len(chunks) >= 10_000:
+                break
+            d = c.to_dict()
+            d["chunk_id"] = f"{c.chunk_id}~{copy}"
+            chunks.append(Chunk.from_dict(d))
+            tokens.append(base.tokens[i])
+            v = base.vectors[base.rows == i]
+            if copy:
+                v = v + rng.normal(0, 0.02, v.shape).astype("float32")
+                v /= np.linalg.norm(v, axis=1, keepdims=True)
+            vecs.append(v)
+            rows += [len(chunks) - 1] * len(v)
+        copy += 1
+    vectors = np.concatenate(vecs).astype("float32")
+    stored = store.StoredIndex(chunks, vectors, np.array(rows, dtype="int32"), tokens, {}, build_index(vectors, "flat"))
+    retriever = Retriever(stored, get_embedder(resolve_model(cfg.embed_model)))
+    qs = [q["q"] for q in load_questions()]
+    out: Dict = {"chunks": len(chunks), "vectors": int(len(vectors)), "queries": len(qs)}
+    embed_ms, qvecs = [], []
+    for q in qs:  # the query embedding is shared by all modes: timed on its own
+        t0 = time.perf_counter()
+        qvecs.append(retriever.embedder.query(q))
+        embed_ms.append((time.perf_counter() - t0) * 1000)
+    out["embed_query"] = {"p50_ms": pct(embed_ms, 50), "p95_ms": pct(embed_ms, 95)}
+    for mode in MODES:
+        retriever.search(qs[0], k=5, mode=mode, qvec=qvecs[0])  # warm
+        times = []
+        for q, v in zip(qs, qvecs):
+            t0 = time.perf_counter()
+            retriever.search(q, k=5, mode=mode, qvec=v)
+            times.append((time.perf_counter() - t0) * 1000)
+        full = [a + b for a, b in zip(times, embed_ms)]
+        out[mode] = {"p50_ms": pct(full, 50), "p95_ms": pct(full, 95), "max_ms": round(max(full), 1),
+                     "index_only_p50_ms": pct(times, 50), "index_only_p95_ms": pct(times, 95)}
+    return out
+
+
+# ------------------------------------------------------------------ ask latency
+def part_latency(args) -> Dict:
+    from knowledge.answer import Answerer
+
+    cfg = load_config()
+    qs = [q for q in load_questions() if q["gold"]]
+    zh = [q for q in qs if q["lang"] == "zh"]
+    en = [q for q in qs if q["lang"] == "en"]
+    out: Dict = {}
+    for backend in args.generators.split(","):
+        n = args.latency_n if backend != "transformers" else min(args.latency_n, 6)
+        sample = zh[:n // 2] + en[:n - n // 2]
+        try:
+            t0 = time.perf_counter()
+            answerer = Answerer(cfg.with_overrides(generator=backend), Path(args.index), backend)
+            answerer.warm_up()
+            load_s = time.perf_counter() - t0
+        except Exception as exc:  # backend not installed / endpoint down: report, go on
+            out[backend] = {"error": f"{type(exc).__name__}: {exc}"}
+            continue
+        forced, normal, modes, lengths, examples = [], [], {}, [], []
+        for q in sample:
+            r = answerer.ask(q["q"], q["lang"], log_unanswered=False, force_generate=True)
+            forced.append(r.timings["total_ms"])
+            modes[r.mode] = modes.get(r.mode, 0) + 1
+            lengths.append(len(r.generated))
+            if len(examples) < 6:
+                examples.append({"q": q["q"], "generated": r.generated, "mode": r.mode, "unsupported": r.unsupported})
+            normal.append(answerer.ask(q["q"], q["lang"], log_unanswered=False).timings["total_ms"])
+        out[backend] = {"n": len(sample), "load_and_warmup_s": round(load_s, 1),
+                        "forced_generation": {"p50_ms": pct(forced, 50), "p95_ms": pct(forced, 95)},
+                        "pipeline": {"p50_ms": pct(normal, 50), "p95_ms": pct(normal, 95)},
+                        "modes_when_forced": modes, "mean_generated_chars": round(float(np.mean(lengths)), 1),
+                        "examples": examples}
+    return out
+
+
+# ------------------------------------------------------------------ FAISS scaling
+def synthetic(n: int, dim: int, rng, centers: np.ndarray) -> np.ndarray:
+    """Clustered unit vectors (like sentence embeddings, unlike uniform noise)."""
+    out = np.empty((n, dim), dtype="float32")
+    for s in range(0, n, 100_000):
+        m = min(100_000, n - s)
+        x = centers[rng.integers(0, len(centers), m)] + rng.normal(0, 0.35 / np.sqrt(dim) * 3, (m, dim)).astype("float32")
+        out[s:s + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def part_faiss(args) -> Dict:
+    import faiss
+
+    from knowledge.index import build_index
+
+    faiss.omp_set_num_threads(2)
+    dim, nq, k = 384, 200, 10
+    rng = np.random.default_rng(0)
+    centers = rng.normal(0, 1, (2000, dim)).astype("float32")
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    out: Dict = {"dim": dim, "queries": nq, "k": k, "data": "2000 Gaussian clusters on the unit sphere"}
+    for n in [int(x) for x in args.faiss_sizes.split(",")]:
+        data = synthetic(n, dim, rng, centers)
+        queries = synthetic(nq, dim, rng, centers)
+        exact = faiss.IndexFlatIP(dim)
+        exact.add(data)
+        _, truth = exact.search(queries, k)
+        res: Dict = {}
+        for kind in args.faiss_types.split(","):
+            if kind == "hnsw" and n > args.hnsw_max:
+                res[kind] = {"skipped": f"n > --hnsw-max {args.hnsw_max}"}
+                continue
+            print(f"  n={n} {kind}: building", flush=True)
+            t0 = time.perf_counter()
+            index = exact if kind == "flat" else build_index(data, kind, use_gpu=False)
+            build_s = time.perf_counter() - t0
+            settings = {"flat": [None], "hnsw": [32, 64, 128], "ivf": [8, 16, 32, 64]}[kind]
+            rows = []
+            for s in settings:
+                if kind == "hnsw":
+                    index.hnsw.efSearch = s
+                elif kind == "ivf":
+                    index.nprobe = s
+                times, found = [], 0
+                for i in range(nq):
+                    t1 = time.perf_counter()
+                    _, ids = index.search(queries[i:i + 1], k)
+                    times.append((time.perf_counter() - t1) * 1000)
+                    found += len(set(ids[0]) & set(truth[i]))
+                rows.append({"param": s, "p50_ms": pct(times, 50), "p99_ms": pct(times, 99),
+                             "recall@10": round(found / (nq * k), 4)})
+            res[kind] = {"build_s": round(build_s, 1), "runs": rows}
+            if kind != "flat":
+                del index
+        out[str(n)] = res
+        del data, exact
+    return out
+
+
+# ------------------------------------------------------------------ report
+def report() -> str:
+    """Markdown tables from the cached results."""
+    def load(name):
+        p = RESULTS / f"rag_{name}.json"
+        return json.loads(p.read_text()) if p.exists() else None
+
+    lines: List[str] = []
+    own = load("own")
+    if own:
+        m = own["machine"]
+        lines += [f"Machine: {m['cpu']}, {m['cores']} cores visible, torch {m['torch']}, faiss {m['faiss']}, "
+                  f"measured {m['date']}.", ""]
+        lines += ["**Own held-out set** (knowledge/eval/questions.yaml; "
+                  f"{own['questions']} questions over {own['n_chunks']} chunks)", "",
+                  "| mode | zh R@1 | zh R@5 | zh MRR | en R@1 | en R@5 | en MRR | abstain recall | answered | abstain precision |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for mode, r in own["modes"].items():
+            a = r["abstention"]
+            lines.append(f"| {mode} | {r['zh']['recall@1']:.3f} | {r['zh']['recall@5']:.3f} | {r['zh']['mrr']:.3f} | "
+                         f"{r['en']['recall@1']:.3f} | {r['en']['recall@5']:.3f} | {r['en']['mrr']:.3f} | "
+                         f"{a['abstain_recall']:.3f} | {a['answered_rate']:.3f} | {a['abstain_precision']:.3f} |")
+        h = own["modes"]["vector"]
+        lines.append(f"(zh n={h['zh']['n']}, en n={h['en']['n']} answerable, 15 unanswerable per language; "
+                     f"abstention at best-hit cosine < {h['abstention']['threshold']}; per language, vector mode: "
+                     f"zh abstains on {h['zh']['abstention']['abstain_recall']:.3f} of unanswerable and answers "
+                     f"{h['zh']['abstention']['answered_rate']:.3f} of answerable, en "
+                     f"{h['en']['abstention']['abstain_recall']:.3f} / {h['en']['abstention']['answered_rate']:.3f})")
+        lines.append("")
+    d = load("dstc10")
+    if d:
+        lines += [f"**DSTC10 track 2 FAQ selection** (val: {d['turns']} turns, {d['answerable']} answerable; "
+                  f"entity found by name matching: {d['entity_accuracy']:.3f} of answerable turns)", "",
+                  "| mode | R@1 | R@5 | MRR | abstain recall | answered | abstain precision |", "|---|---|---|---|---|---|---|"]
+        for mode, r in d["modes"].items():
+            a = r["abstention"]
+            lines.append(f"| {mode} | {r['all']['recall@1']:.3f} | {r['all']['recall@5']:.3f} | {r['all']['mrr']:.3f} | "
+                         f"{a['abstain_recall']:.3f} | {a['answered_rate']:.3f} | {a['abstain_precision']:.3f} |")
+        lines.append("")
+    s = load("search10k")
+    if s:
+        lines += [f"**`search` latency at {s['chunks']} chunks** ({s['vectors']} vectors, flat index, "
+                  f"{s['queries']} queries; total = query embedding + retrieval; measured {s['machine']['date']})", "",
+                  "| mode | total p50 ms | total p95 ms | retrieval only p50 ms | retrieval only p95 ms |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {m} | {s[m]['p50_ms']} | {s[m]['p95_ms']} | {s[m].get('index_only_p50_ms', '–')} | "
+                  f"{s[m].get('index_only_p95_ms', '–')} |" for m in MODES]
+        if "embed_query" in s:
+            lines.append(f"(query embedding alone: p50 {s['embed_query']['p50_ms']} ms, p95 {s['embed_query']['p95_ms']} ms)")
+        lines.append("")
+    lat = load("latency")
+    if lat:
+        lines += ["**`ask` latency** (forced = the generator runs on every question; pipeline = with the "
+                  "extractive FAQ shortcut)", "",
+                  "| backend | n | forced p50 ms | forced p95 ms | pipeline p50 ms | pipeline p95 ms | load+warm-up s | modes when forced |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for b, r in lat.items():
+            if not isinstance(r, dict) or b in ("machine",):
+                continue
+            if "error" in r:
+                lines.append(f"| {b} | – | {r['error']} |||||")
+                continue
+            lines.append(f"| {b}{' (2 threads, earlier run)' if 'note' in r else ''} | {r['n']} | {r['forced_generation']['p50_ms']} | {r['forced_generation']['p95_ms']} | "
+                         f"{r['pipeline']['p50_ms']} | {r['pipeline']['p95_ms']} | {r['load_and_warmup_s']} | "
+                         f"{r['modes_when_forced']} |")
+        lines.append("")
+    ing = load("ingest")
+    if ing:
+        lines += [f"**Ingestion** of the demo base ({ing['fresh']['files']} files, {ing['fresh']['chunks']} chunks, "
+                  f"{ing['fresh']['vectors']} vectors): fresh {ing['fresh']['process_s']} s, unchanged re-ingest "
+                  f"{ing['unchanged']['process_s']} s (process wall time incl. model load).", ""]
+    f = load("faiss")
+    if f:
+        lines += [f"**FAISS** ({f['data']}, dim {f['dim']}, {f['queries']} single-vector queries, 2 threads)", "",
+                  "| vectors | index | param | build s | p50 ms | p99 ms | recall@10 |", "|---|---|---|---|---|---|---|"]
+        for n, res in f.items():
+            if not n.isdigit():
+                continue
+            for kind, r in res.items():
+                if "skipped" in r:
+                    lines.append(f"| {int(n):,} | {kind} | – | – | – | – | {r['skipped']} |")
+                    continue
+                for run in r["runs"]:
+                    p = {"hnsw": f"efSearch={run['param']}", "ivf": f"nprobe={run['param']}"}.get(kind, "exact")
+                    lines.append(f"| {int(n):,} | {kind} | {p} | {r['build_s']} | {run['p50_ms']} | {run['p99_ms']} | "
+                                 f"{run['recall@10']:.3f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--parts", default="own,dstc10,search10k,ingest,latency,faiss",
+                   help=f"comma-separated subset of {','.join(PARTS)}")
+    p.add_argument("--force", action="store_true", help="recompute cached parts")
+    p.add_argument("--report", action="store_true", help="only print the Markdown tables")
+    cfg = load_config()
+    p.add_argument("--index", default=str(cfg.path(os.environ.get("KNOWLEDGE_INDEX", cfg.index))))
+    p.add_argument("--datasets", "--data-root", dest="datasets", default=str(ROOT.parent / "shared" / "datasets"),
+                   help="folder holding dstc10_track2/ and property_regulations_zh/")
+    p.add_argument("--generators", default="extractive,llamacpp,transformers")
+    p.add_argument("--latency-n", type=int, default=20)
+    p.add_argument("--faiss-sizes", default="10000,100000,1000000")
+    p.add_argument("--faiss-types", default="flat,hnsw,ivf")
+    p.add_argument("--hnsw-max", type=int, default=1_000_000, help="skip HNSW above this size (slow to build)")
+    args = p.parse_args(argv)
+    if not args.report:
+        needs_index = {"own", "search10k", "latency"}
+        parts = [x.strip() for x in args.parts.split(",") if x.strip()]
+        unknown = set(parts) - set(PARTS)
+        if unknown:
+            p.error(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
+        if needs_index & set(parts) and not store.exists(Path(args.index)):
+            p.error(f"no index at {args.index}: run `python -m knowledge ingest knowledge/sources "
+                    f"../shared/datasets/property_regulations_zh --index {args.index}` first")
+        fns = {"own": part_own, "dstc10": part_dstc10, "ingest": part_ingest, "search10k": part_search10k,
+               "latency": part_latency, "faiss": part_faiss}
+        for part in parts:
+            cached(part, args.force, lambda: fns[part](args))
+    print(report())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Answer a question from the knowledge base: retrieve, then extract, generate or abstain.
+
+Decision rules (thresholds in config.yml, calibrated in docs/benchmarks.md):
+1. best hit's cosine < ``abstain_below_<lang>``      -> abstain (offer a human)
+2. best hit is a curated FAQ with cosine >= ``extractive_faq_above_<lang>`` -> its answer verbatim
+3. otherwise generate from the top passages; if the text is empty, echoes the
+   question, loops, states unsupported facts (grounding check) or strays from
+   the passages' wording (support ratio < ``min_support``) -> best passage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from . import store
+from .config import KnowledgeConfig, load_config, resolve_model
+from .embedding import get_embedder
+from .generation import Generator, make_generator
+from .grounding import support_ratio, unsupported_facts
+from .lang import detect_language
+from .records import citation
+from .retrieval import Hit, Retriever
+
+NO_ANSWER = {
+    "zh": "抱歉，知识库里没有找到这个问题的答案。需要为您转接人工客服吗？",
+    "en": "Sorry, the knowledge base has no answer to that question. Would you like me to connect you with a staff member?",
+}
+SOURCE_LABEL = {"zh": "来源：", "en": "Source: "}
+
+
+@dataclass
+class Answer:
+    """Result of :meth:`Answerer.ask`."""
+
+    question: str
+    language: str
+    answer: str
+    abstained: bool
+    mode: str                       # extractive | generated | fallback | abstained
+    confidence: float
+    citations: List[Dict] = field(default_factory=list)
+    timings: Dict[str, float] = field(default_factory=dict)
+    unsupported: List[str] = field(default_factory=list)
+    generated: str = ""             # raw model output (also when rejected)
+
+    def to_dict(self) -> Dict:
+        """JSON form of ``ask --json``."""
+        return {"question": self.question, "language": self.language, "answer": self.answer,
+                "abstained": self.abstained, "mode": self.mode, "confidence": round(self.confidence, 4),
+                "citations": self.citations, "timings": self.timings, "unsupported": self.unsupported,
+                "generated": self.generated}
+
+    def reply_text(self) -> str:
+        """Chat reply: the answer and its sources, or the abstention message."""
+        if self.abstained:
+            return self.answer
+        sep = "；" if self.language == "zh" else "; "
+        sources = sep.join(dict.fromkeys(c["citation"] for c in self.citations))
+        return f"{self.answer}\n{SOURCE_LABEL[self.language]}{sources}" if sources else self.answer
+
+
+class Answerer:
+    """Loads index, embedder and generator once; answers many questions."""
+
+    def __init__(self, cfg: Optional[KnowledgeConfig] = None, index_dir: Optional[Path] = None,
+                 generator: Optional[str] = None) -> None:
+        self.cfg = cfg or load_config()
+        self.index_dir = Path(index_dir) if index_dir else self.cfg.path(self.cfg.index)
+        self.stored = store.read(self.index_dir)
+        self.embedder = get_embedder(resolve_model(self.cfg.embed_model))
+        self.retriever = Retriever(self.stored, self.embedder, self.cfg.retrieval)
+        self.backend = generator or self.cfg.generator
+        self._generator: Optional[Generator] = None
+        self._gen_lock = threading.Lock()
+
+    @property
+    def generator(self) -> Generator:
+        """The generator backend, created on first use."""
+        with self._gen_lock:
+            if self._generator is None:
+                self._generator = make_generator(self.cfg, self.backend)
+            return self._generator
+
+    def warm_up(self, generator: bool = True) -> None:
+        """Load the models now so the first real question is answered at full speed."""
+        self.ask("物业费怎么交？", "zh", log_unanswered=False, force_generate=generator)
+        self.ask("How do I pay the management fee?", "en", log_unanswered=False, force_generate=generator)
+
+    def ask(self, question: str, language: Optional[str] = None, *, sender_id: Optional[str] = None,
+            log_unanswered: bool = True, force_generate: bool = False) -> Answer:
+        """Answer ``question`` in ``language`` ("zh"/"en"; detected when None)."""
+        t0 = time.perf_counter()
+        lang = language if language in ("zh", "en") else (detect_language(question) or "zh")
+        hits = self.retriever.search(question, k=self.cfg.top_k, language=lang)
+        t1 = time.perf_counter()
+        conf = hits[0].dense if hits else 0.0
+        timings = {"retrieve_ms": round((t1 - t0) * 1000, 1)}
+        if not hits or conf < self.cfg.abstain_below(lang):
+            if log_unanswered:
+                from .unanswered import record
+
+                record(self.cfg.path(self.cfg.unanswered_log), question, lang, conf, sender_id,
+                       best=hits[0].chunk.chunk_id if hits else None)
+            timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+            return Answer(question, lang, NO_ANSWER[lang], True, "abstained", conf, [], timings)
+
+        top = hits[0]
+        if top.chunk.kind == "faq" and conf >= self.cfg.extractive_faq_above(lang) and not force_generate:
+            timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+            return Answer(question, lang, top.chunk.text, False, "extractive", conf, [self._cite(top, lang)], timings)
+
+        used = [h for h in hits[: self.cfg.context_passages] if h.chunk.language == lang] or [top]
+        passages = [h.chunk.text for h in used]
+        support = [f"{citation(h.chunk, lang)} {h.chunk.title} {h.chunk.text}" for h in used]
+        generated, bad = "", []
+        if self.backend != "extractive":
+            generated = self.generator.generate(question, passages, lang)
+            bad = unsupported_facts(generated, support, question)
+            ratio = support_ratio(generated, support)
+            if generated and ratio < self.cfg.min_support:
+                bad = bad + [f"support {ratio:.2f} < {self.cfg.min_support}"]
+        timings["generate_ms"] = round((time.perf_counter() - t1) * 1000, 1)
+        if (generated and not bad and not _echo(generated, question) and not _repetitive(generated)
+                and detect_language(generated) in (lang, None)):
+            answer = Answer(question, lang, generated, False, "generated", conf, [self._cite(h, lang) for h in used],
+                            timings, [], generated)
+        else:  # weak model: the best passage is always correct
+            answer = Answer(question, lang, top.chunk.text, False, "fallback", conf, [self._cite(top, lang)],
+                            timings, bad, generated)
+        timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return answer
+
+    @staticmethod
+    def _cite(hit: Hit, lang: str) -> Dict:
+        c = hit.chunk
+        return {"citation": citation(c, lang), "source": c.source, "chunk_id": c.chunk_id, "title": c.title,
+                "article": c.article, "score": round(hit.dense, 4)}
+
+
+def _echo(answer: str, question: str) -> bool:
+    """Base models often repeat the question instead of answering it."""
+    a, q = answer.strip(" ？?。.!！").lower(), question.strip(" ？?。.!！").lower()
+    return a == q or (len(a) <= len(q) + 2 and q in a)
+
+
+def _repetitive(answer: str, n: int = 6) -> bool:
+    """Small models loop ("…缴纳的，…缴纳的"): any n-character span occurring twice."""
+    text = "".join(answer.split())
+    seen = set()
+    for i in range(len(text) - n + 1):
+        span = text[i:i + n]
+        if span in seen:
+            return True
+        seen.add(span)
+    return False
+
+
+_SINGLETON: Optional[Answerer] = None
+_SINGLETON_LOCK = threading.Lock()
+
+
+def get_answerer() -> Answerer:
+    """Process-wide :class:`Answerer` built from the configuration (loaded on first call)."""
+    global _SINGLETON
+    with _SINGLETON_LOCK:
+        if _SINGLETON is None:
+            _SINGLETON = Answerer()
+        return _SINGLETON

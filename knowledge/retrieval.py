@@ -1,0 +1,100 @@
+"""Vector, BM25 and hybrid (reciprocal-rank fusion) retrieval over a stored index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .bm25 import BM25Index, tokenize
+from .embedding import Embedder
+from .index import search as faiss_search
+from .records import Chunk, citation
+from .store import StoredIndex
+
+MODES = ("vector", "bm25", "hybrid")
+RRF_K = 60          # standard reciprocal-rank-fusion constant (Cormack et al. 2009)
+CANDIDATES = 50     # per retriever, before fusion
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk with its scores."""
+
+    chunk: Chunk
+    score: float        # ranking score of the chosen mode
+    dense: float        # cosine similarity of the question to the chunk (best of its vectors)
+    bm25: float = 0.0
+
+    def to_dict(self, language: Optional[str] = None) -> Dict:
+        """JSON form used by ``search --json``."""
+        c = self.chunk
+        return {"score": round(self.score, 4), "dense": round(self.dense, 4), "bm25": round(self.bm25, 3),
+                "chunk_id": c.chunk_id, "faq_id": c.faq_id or None, "kind": c.kind, "source": c.source,
+                "title": c.title, "section": c.section, "article": c.article, "language": c.language,
+                "citation": citation(c, language), "text": c.text}
+
+
+class Retriever:
+    """Search an index with vectors, BM25 or both."""
+
+    def __init__(self, stored: StoredIndex, embedder: Embedder, mode: str = "hybrid", bm25_weight: float = 1.0) -> None:
+        if mode not in MODES:
+            raise ValueError(f"retrieval mode '{mode}' unknown; use one of {MODES}")
+        self.stored = stored
+        self.embedder = embedder
+        self.mode = mode
+        self.bm25_weight = bm25_weight
+        self.bm25 = BM25Index(stored.tokens)
+        self.n_chunks = len(stored.chunks)
+
+    def search(self, question: str, k: int = 5, mode: Optional[str] = None, language: Optional[str] = None,
+               qvec: Optional[np.ndarray] = None) -> List[Hit]:
+        """Top-k chunks for ``question``; same-language chunks first when ``language`` is given."""
+        mode = mode or self.mode
+        if qvec is None:
+            qvec = self.embedder.query(question)
+        dense = self._dense_scores(qvec)          # chunk -> cosine, for the vector candidates
+        ranked: Dict[int, float] = {}
+        bm25_scores: Dict[int, float] = {}
+        if mode in ("vector", "hybrid"):
+            order = sorted(dense, key=dense.get, reverse=True)
+            for r, i in enumerate(order):
+                ranked[i] = dense[i] if mode == "vector" else 1.0 / (RRF_K + r + 1)
+        if mode in ("bm25", "hybrid"):
+            for r, (i, s) in enumerate(self.bm25.search(tokenize(question), CANDIDATES)):
+                bm25_scores[i] = s
+                ranked[i] = s if mode == "bm25" else ranked.get(i, 0.0) + self.bm25_weight / (RRF_K + r + 1)
+        order = sorted(ranked, key=ranked.get, reverse=True)
+        if language:
+            order = [i for i in order if self.stored.chunks[i].language == language] + \
+                    [i for i in order if self.stored.chunks[i].language != language]
+        hits = []
+        for i in order[:k]:
+            cos = dense.get(i)
+            if cos is None:  # BM25-only candidate: compute its cosine for confidence
+                cos = float(np.max(self.stored.vectors[self.stored.rows == i] @ qvec))
+            hits.append(Hit(self.stored.chunks[i], float(ranked[i]), cos, bm25_scores.get(i, 0.0)))
+        return hits
+
+    def _dense_scores(self, qvec: np.ndarray) -> Dict[int, float]:
+        n_rows = len(self.stored.rows)
+        if not n_rows:
+            return {}
+        scores, ids = faiss_search(self.stored.faiss_index, qvec, min(n_rows, CANDIDATES * 2))
+        best: Dict[int, float] = {}
+        for s, row in zip(scores[0], ids[0]):
+            if row < 0:
+                continue
+            i = int(self.stored.rows[row])
+            if s > best.get(i, -2.0):
+                best[i] = float(s)
+        return best
+
+    def search_many(self, questions: Sequence[str], k: int = 5, mode: Optional[str] = None,
+                    languages: Optional[Sequence[Optional[str]]] = None) -> List[List[Hit]]:
+        """Batch version of :meth:`search` (embeds all questions at once)."""
+        qvecs = self.embedder.queries(list(questions)) if questions else []
+        langs = languages or [None] * len(questions)
+        return [self.search(q, k, mode, lang, qv) for q, qv, lang in zip(questions, qvecs, langs)]
