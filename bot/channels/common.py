@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -65,6 +66,14 @@ TEXTS: Dict[str, Dict[str, str]] = {
     },
     "choose_hint": {"zh": "（回复序号即可选择）", "en": "(reply with the number to choose)"},
 }
+
+
+def setting(credentials: Dict[str, Any], key: str, env: str, default: str = "") -> str:
+    """A channel setting from ``credentials.yml``, else its environment variable, else ``default``."""
+    value = credentials.get(key)
+    if value in (None, ""):
+        value = os.environ.get(env, default)
+    return str(value or default)
 
 
 def text(key: str, language: str, **values: Any) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel
@@ -27,7 +26,7 @@ from sanic.response import HTTPResponse
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.channels import common
-from bot.channels.common import OnNewMessage
+from bot.channels.common import OnNewMessage, setting
 from bot.channels.state import kv_store
 from bot.outbound import DeliveryError, register_sender
 
@@ -40,13 +39,6 @@ UPDATE_TTL = 24 * 3600.0
 ALLOWED_UPDATES = ["message", "callback_query"]
 #: Telegram refuses callback data over 64 bytes.
 MAX_CALLBACK_BYTES = 64
-
-
-def _setting(credentials: Dict[str, Any], key: str, env: str, default: str = "") -> str:
-    value = credentials.get(key)
-    if value in (None, ""):
-        value = os.environ.get(env, default)
-    return str(value or default)
 
 
 def _truthy(value: str) -> bool:
@@ -100,11 +92,11 @@ class TelegramInput(InputChannel):
         """Settings from ``credentials.yml``, falling back to the ``TELEGRAM_*`` environment."""
         c = credentials or {}
         return cls(
-            token=_setting(c, "token", "TELEGRAM_TOKEN"),
-            webhook_secret=_setting(c, "webhook_secret", "TELEGRAM_WEBHOOK_SECRET"),
-            webhook_url=_setting(c, "webhook_url", "TELEGRAM_WEBHOOK_URL"),
-            api_base_url=_setting(c, "api_base_url", "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL),
-            polling=_truthy(_setting(c, "polling", "TELEGRAM_POLLING", "false")),
+            token=setting(c, "token", "TELEGRAM_TOKEN"),
+            webhook_secret=setting(c, "webhook_secret", "TELEGRAM_WEBHOOK_SECRET"),
+            webhook_url=setting(c, "webhook_url", "TELEGRAM_WEBHOOK_URL"),
+            api_base_url=setting(c, "api_base_url", "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL),
+            polling=_truthy(setting(c, "polling", "TELEGRAM_POLLING", "false")),
         )
 
     def __init__(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
@@ -36,7 +35,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.utils import check_signature
 
 from bot.channels import common
-from bot.channels.common import OnNewMessage
+from bot.channels.common import OnNewMessage, setting
 from bot.channels.state import KeyValueStore, kv_store
 from bot.outbound import DeliveryError, register_sender
 
@@ -105,13 +104,6 @@ class WeChatSender:
             raise DeliveryError(f"WeChat could not deliver to {recipient_id}: {exc}") from exc
 
 
-def _env(credentials: Dict[str, Any], key: str, env: str, default: str = "") -> str:
-    value = credentials.get(key)
-    if value in (None, ""):
-        value = os.environ.get(env, default)
-    return str(value or default)
-
-
 class WeChatInput(InputChannel):
     """Rasa input channel for a WeChat Official Account."""
 
@@ -124,13 +116,13 @@ class WeChatInput(InputChannel):
         """Settings from ``credentials.yml``, falling back to the ``WECHAT_*`` environment."""
         c = credentials or {}
         return cls(
-            token=_env(c, "token", "WECHAT_TOKEN"),
-            app_id=_env(c, "app_id", "WECHAT_APP_ID"),
-            app_secret=_env(c, "app_secret", "WECHAT_APP_SECRET"),
-            encoding_aes_key=_env(c, "encoding_aes_key", "WECHAT_ENCODING_AES_KEY") or None,
-            api_base_url=_env(c, "api_base_url", "WECHAT_API_BASE_URL", DEFAULT_API_BASE_URL),
-            reply_timeout=float(_env(c, "reply_timeout", "WECHAT_REPLY_TIMEOUT", "4")),
-            dedupe_ttl=float(_env(c, "dedupe_ttl", "WECHAT_DEDUPE_TTL", str(DEFAULT_DEDUPE_TTL))),
+            token=setting(c, "token", "WECHAT_TOKEN"),
+            app_id=setting(c, "app_id", "WECHAT_APP_ID"),
+            app_secret=setting(c, "app_secret", "WECHAT_APP_SECRET"),
+            encoding_aes_key=setting(c, "encoding_aes_key", "WECHAT_ENCODING_AES_KEY") or None,
+            api_base_url=setting(c, "api_base_url", "WECHAT_API_BASE_URL", DEFAULT_API_BASE_URL),
+            reply_timeout=float(setting(c, "reply_timeout", "WECHAT_REPLY_TIMEOUT", "4")),
+            dedupe_ttl=float(setting(c, "dedupe_ttl", "WECHAT_DEDUPE_TTL", str(DEFAULT_DEDUPE_TTL))),
         )
 
     def __init__(
