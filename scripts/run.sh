@@ -28,8 +28,9 @@ for _ in $(seq 1 180); do
     cat <<MSG
 
 ==> Linli is running
-    REST:    POST http://$LINLI_HOST:$RASA_PORT/webhooks/rest/webhook  {"sender": "me", "message": "你好"}
-    Socket.IO (web widget): http://$LINLI_HOST:$RASA_PORT/socket.io
+    Web chat:    http://$LINLI_HOST:$RASA_PORT/chat
+    Staff desk:  http://$LINLI_HOST:$RASA_PORT/console   (first admin: .venv/bin/python -m bot.staff create-admin --username admin)
+    REST:        POST http://$LINLI_HOST:$RASA_PORT/webhooks/rest/webhook  {"sender": "me", "message": "你好"}
     Terminal chat: make shell      Action server log: var/log/actions.log
     Ctrl-C stops both servers.
 MSG
