@@ -4,7 +4,11 @@ These entities have a strict shape, so patterns find them with exact offsets
 and normalise their values (``B3-502`` → ``3栋502``, ``+86 138 1234 5678`` →
 ``13812345678``) before any slot sees them. Learned extractors in the same
 pipeline may propose the same spans; this component drops learned entities that
-overlap one of its own, so the pipeline never emits duplicates.
+overlap one of its own, so the pipeline never emits duplicates. With
+``authoritative: true`` (the default) it also drops learned entities of its own
+types that it did not confirm: a learned "unit" that no pattern accepts would
+only fail the form's validation (which uses the same patterns) and make the
+assistant re-ask a question the resident already answered.
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """Which entity types to extract; all by default."""
-        return {"entities": ["unit", "phone", "ticket_id"]}
+        return {"entities": ["unit", "phone", "ticket_id"], "authoritative": True}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._entities = set(config.get("entities") or [])
+        self._authoritative = bool(config.get("authoritative", True))
 
     @classmethod
     def create(
@@ -65,7 +70,8 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
             kept = [
                 e
                 for e in message.get(ENTITIES, [])
-                if not any(
+                if not (self._authoritative and e.get("entity") in self._entities)
+                and not any(
                     e.get("start", -1) < f["end"] and f["start"] < e.get("end", -1)
                     for f in found
                 )

@@ -84,3 +84,23 @@ def test_ticket_number_digits_are_not_read_as_a_phone_or_unit() -> None:
 )
 def test_language_detection(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+def test_pattern_extractor_replaces_learned_entities_of_its_types() -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.pattern_extractor import PatternEntityExtractor
+
+    text = "电话 138 1234 5678，其他问题"
+    learned = [
+        {"entity": "unit", "start": 11, "end": 15, "value": "5678", "extractor": "TransformerNLU"},  # unconfirmed
+        {"entity": "phone", "start": 3, "end": 11, "value": "138 1234", "extractor": "TransformerNLU"},  # overlaps
+        {"entity": "color", "start": 16, "end": 20, "value": "其他问题", "extractor": "TransformerNLU"},  # other type
+    ]
+    message = Message(data={"text": text, "entities": learned})
+    extractor = PatternEntityExtractor({**PatternEntityExtractor.get_default_config()})
+    entities = extractor.process([message])[0].get("entities")
+    assert [(e["entity"], e["value"], e["extractor"]) for e in entities] == [
+        ("phone", "13812345678", "PatternEntityExtractor"),
+        ("color", "其他问题", "TransformerNLU"),
+    ]
