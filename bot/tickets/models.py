@@ -92,6 +92,21 @@ class Ticket(Base):
         return f"<Ticket {self.number} {self.status}>"
 
 
+class TicketCounter(Base):
+    """The last sequence number given out per day and ticket type.
+
+    Allocating a number updates this row, which locks it until the transaction
+    ends: concurrent writers (several action servers on PostgreSQL) queue up
+    instead of racing for the same number.
+    """
+
+    __tablename__ = "ticket_counters"
+
+    day = Column(String(8), primary_key=True)
+    type = Column(String(16), primary_key=True)
+    last_seq = Column(Integer, nullable=False)
+
+
 class TicketEvent(Base):
     """One entry of a ticket's history: creation, status change, assignment, note."""
 

@@ -1,9 +1,9 @@
 """The ticket store: every ticket operation goes through here.
 
 Writes are short transactions. Ticket numbers are per day and type
-(``BX-20261124-0007``); two processes creating a ticket at the same moment
-race on the unique (day, type, seq) constraint and the loser retries, so
-numbers stay dense and unique without a lock table. An optional idempotency
+(``BX-20261124-0007``), taken from a counter row that the allocating
+transaction locks, so concurrent writers queue up and numbers stay dense and
+unique; a unique (day, type, seq) constraint guards it. An optional idempotency
 key makes a retried request return the ticket it already created.
 """
 
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import time
 from datetime import datetime
 from typing import Callable, List, Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -26,6 +28,7 @@ from bot.tickets.models import (
     Base,
     Ticket,
     TicketAttachment,
+    TicketCounter,
     TicketEvent,
     TicketStatus,
     TicketType,
@@ -96,10 +99,7 @@ class TicketStore:
             day = datetime.now(self.timezone).strftime("%Y%m%d")
             try:
                 with self._sessions.begin() as session:
-                    last = session.scalar(
-                        select(func.max(Ticket.seq)).where(Ticket.day == day, Ticket.type == kind.value)
-                    )
-                    seq = (last or 0) + 1
+                    seq = self._next_seq(session, day, kind.value)
                     ticket = Ticket(
                         number=ticket_number(kind.value, day, seq),
                         type=kind.value,
@@ -124,9 +124,24 @@ class TicketStore:
                 logger.info("Created ticket %s for %s:%s", ticket.number, channel, sender_id)
                 return ticket
             except IntegrityError:
-                # Another writer took this number (or this idempotency key): retry.
+                # Another writer created the day's counter first (or used this
+                # idempotency key): retry after a short random pause.
                 logger.debug("Ticket number race on %s, retrying", day)
+                time.sleep(random.uniform(0.005, 0.05))
         raise RuntimeError("Could not allocate a ticket number after 10 attempts; is the database healthy?")
+
+    @staticmethod
+    def _next_seq(session: Session, day: str, ticket_type: str) -> int:
+        """Take the next number of ``day`` for ``ticket_type`` (locks the counter row)."""
+        where = (TicketCounter.day == day, TicketCounter.type == ticket_type)
+        bumped = session.execute(update(TicketCounter).where(*where).values(last_seq=TicketCounter.last_seq + 1))
+        if bumped.rowcount:
+            return int(session.scalar(select(TicketCounter.last_seq).where(*where)))
+        # First ticket of the day: continue after any ticket already stored.
+        start = session.scalar(select(func.max(Ticket.seq)).where(Ticket.day == day, Ticket.type == ticket_type)) or 0
+        session.add(TicketCounter(day=day, type=ticket_type, last_seq=start + 1))
+        session.flush()  # a concurrent first ticket raises IntegrityError here → retry
+        return start + 1
 
     def _by_key(self, key: str) -> Optional[Ticket]:
         with self._sessions() as session:
