@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Text
 
@@ -58,7 +59,8 @@ class ActionSubmitComplaint(Action):
         channel, sender = resident_of(tracker)
         location = tracker.get_slot("complaint_location")
         try:
-            ticket = ticket_store().create(
+            ticket = await asyncio.to_thread(
+                ticket_store().create,
                 ticket_type="complaint",
                 channel=channel,
                 sender_id=sender,

@@ -18,6 +18,7 @@ are in :mod:`bot.handoff.gate`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
@@ -94,7 +95,7 @@ class ActionHandoff(Action):
                 dispatcher.utter_message(text=text("declined", language))
                 return reset
             if offer["kind"] == "callback":
-                self._file_callback(dispatcher, tracker, language, offer.get("handoff_id"))
+                await self._file_callback(dispatcher, tracker, language, offer.get("handoff_id"))
                 return reset
             reason = "offer_accepted"
         elif intent == "complaint":
@@ -102,7 +103,7 @@ class ActionHandoff(Action):
         channel, sender = resident_of(tracker)
         message = (tracker.latest_message or {}).get("text")
         try:
-            handoff_store().open(sender, channel, language, reason, message)
+            await asyncio.to_thread(handoff_store().open, sender, channel, language, reason, message)
         except SQLAlchemyError:
             logger.exception("Could not open a handoff for %s:%s", channel, sender)
             dispatcher.utter_message(text=text("handoff_failed", language))
@@ -111,13 +112,15 @@ class ActionHandoff(Action):
         return reset + [ConversationPaused()]
 
     @staticmethod
-    def _file_callback(dispatcher: CollectingDispatcher, tracker: Tracker, language: str,
+    async def _file_callback(dispatcher: CollectingDispatcher, tracker: Tracker, language: str,
                        handoff_id: Optional[int]) -> None:
         """File a callback ticket for a handoff nobody took (once per handoff)."""
         channel, sender = resident_of(tracker)
         store = handoff_store()
         try:
-            handoff = store.get(int(handoff_id)) if handoff_id else store.latest_for(sender)
+            handoff = await asyncio.to_thread(
+                lambda: store.get(int(handoff_id)) if handoff_id else store.latest_for(sender)
+            )
             phone = tracker.get_slot("phone")
             if handoff is not None and handoff.callback_ticket:
                 number = handoff.callback_ticket
@@ -126,14 +129,15 @@ class ActionHandoff(Action):
                 description = "回电请求 / callback request: 人工客服未能及时接入 (no agent was available)"
                 if waiting:
                     description += f"\n居民留言 / resident said: {waiting}"
-                ticket = ticket_store().create(
+                ticket = await asyncio.to_thread(
+                    ticket_store().create,
                     ticket_type="complaint", channel=channel, sender_id=sender, description=description,
                     language=language, phone=phone, category="callback",
                     idempotency_key=turn_key(tracker, "callback"),
                 )
                 number = ticket.number
                 if handoff is not None:
-                    store.set_callback_ticket(handoff.id, number)
+                    await asyncio.to_thread(store.set_callback_ticket, handoff.id, number)
         except (SQLAlchemyError, LookupError, ValueError):
             logger.exception("Could not file a callback ticket for %s:%s", channel, sender)
             dispatcher.utter_message(text=text("callback_failed", language))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Text
 
@@ -158,7 +159,8 @@ class ActionSubmitRepair(Action):
             return reset
         channel, sender = resident_of(tracker)
         try:
-            ticket = ticket_store().create(
+            ticket = await asyncio.to_thread(
+                ticket_store().create,
                 ticket_type="repair",
                 channel=channel,
                 sender_id=sender,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -41,7 +42,7 @@ class ActionCheckTicket(Action):
         store = ticket_store()
         number = _requested_number(tracker)
         if number:
-            ticket = store.get_for_sender(number, channel, sender)
+            ticket = await asyncio.to_thread(store.get_for_sender, number, channel, sender)
             if ticket is None:
                 dispatcher.utter_message(response="utter_ticket_not_found", number=number)
             else:
@@ -54,7 +55,7 @@ class ActionCheckTicket(Action):
                     created=ticket.created_at.astimezone(store.timezone).strftime("%Y-%m-%d %H:%M"),
                 )
             return [SlotSet("ticket_id", None)]
-        tickets = store.list_for_sender(channel, sender)
+        tickets = await asyncio.to_thread(store.list_for_sender, channel, sender)
         if not tickets:
             dispatcher.utter_message(response="utter_no_tickets")
             return []
