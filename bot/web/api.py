@@ -18,7 +18,7 @@ import os
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -226,23 +226,26 @@ async def list_handoffs(request: Request) -> HTTPResponse:
                           "timeout_seconds": request.app.ctx.linli_settings.timeout_seconds})
 
 
-def _handoff_or_404(request: Request, handoff_id: int) -> Any:
+async def _handoff_and_desk(request: Request, handoff_id: int) -> Union[Tuple[Any, Desk], HTTPResponse]:
+    """The handoff and the desk for a conversation view, or the error response (404 / 503)."""
     try:
-        return request.app.ctx.handoff_store.get(handoff_id)
+        handoff = await asyncio.to_thread(request.app.ctx.handoff_store.get, handoff_id)
     except HandoffNotFound:
-        return None
+        return error(404, "not_found", f"No handoff {handoff_id}; GET /api/handoffs lists them.")
+    desk = desk_of(request)
+    if desk is None:
+        return error(503, "loading", "The assistant is still loading; retry in a moment.")
+    return handoff, desk
 
 
 @blueprint.get("/handoffs/<handoff_id:int>")
 @authenticated()
 async def get_handoff(request: Request, handoff_id: int) -> HTTPResponse:
     """One handoff with the conversation's whole transcript (bot, resident and agent messages)."""
-    handoff = _handoff_or_404(request, handoff_id)
-    if handoff is None:
-        return error(404, "not_found", f"No handoff {handoff_id}; GET /api/handoffs lists them.")
-    desk = desk_of(request)
-    if desk is None:
-        return error(503, "loading", "The assistant is still loading; retry in a moment.")
+    found = await _handoff_and_desk(request, handoff_id)
+    if isinstance(found, HTTPResponse):
+        return found
+    handoff, desk = found
     tracker = await full_tracker(desk.agent, handoff.sender_id)
     return response.json({"handoff": handoff.as_dict(), "messages": transcript(tracker)})
 
@@ -251,12 +254,10 @@ async def get_handoff(request: Request, handoff_id: int) -> HTTPResponse:
 @authenticated()
 async def handoff_messages(request: Request, handoff_id: int) -> HTTPResponse:
     """Messages newer than ``?after=<ts>``; with ``?wait=<s>`` waits (long poll) until one arrives."""
-    handoff = _handoff_or_404(request, handoff_id)
-    if handoff is None:
-        return error(404, "not_found", f"No handoff {handoff_id}.")
-    desk = desk_of(request)
-    if desk is None:
-        return error(503, "loading", "The assistant is still loading; retry in a moment.")
+    found = await _handoff_and_desk(request, handoff_id)
+    if isinstance(found, HTTPResponse):
+        return found
+    handoff, desk = found
     try:
         after = float(request.args.get("after", 0))
         wait = min(MAX_WAIT, max(0.0, float(request.args.get("wait", 0))))
@@ -270,7 +271,7 @@ async def handoff_messages(request: Request, handoff_id: int) -> HTTPResponse:
         if messages or remaining <= 0:
             break
         await hub.wait(handoff.sender_id, remaining, woken)
-    handoff = request.app.ctx.handoff_store.get(handoff_id)
+    handoff = await asyncio.to_thread(request.app.ctx.handoff_store.get, handoff_id)
     return response.json({"handoff": handoff.as_dict(), "messages": messages})
 
 
