@@ -17,6 +17,7 @@ For every resident message (any channel), after Rasa has logged it:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, List, Optional
 
@@ -98,16 +99,17 @@ class HandoffGate:
 
     async def before_prediction(self, processor: Any, output_channel: Any, tracker: DialogueStateTracker) -> bool:
         """True when the bot must not predict (the conversation is with staff)."""
-        handoff = self.store.active_for(tracker.sender_id)
+        # Per message on the server's event loop: the database lookup runs in a worker thread.
+        handoff = await asyncio.to_thread(self.store.active_for, tracker.sender_id)
         if handoff is not None:
             if not tracker.is_paused():
                 tracker.update(ConversationPaused())
             latest = tracker.latest_message
-            self.store.record_resident_message(handoff.id, latest.text if latest else None)
+            await asyncio.to_thread(self.store.record_resident_message, handoff.id, latest.text if latest else None)
             hub.notify(tracker.sender_id, QUEUE)  # the relay: the desk's long poll wakes now
             return True
         if tracker.is_paused():
-            latest = self.store.latest_for(tracker.sender_id)
+            latest = await asyncio.to_thread(self.store.latest_for, tracker.sender_id)
             if latest is None:
                 return True  # paused by something other than a handoff: respect Rasa's semantics
             # The handoff ended but the tracker was not resumed (a failed write): don't stay silent forever.
