@@ -6,6 +6,7 @@ Each part's result is cached as JSON in benchmarks/results/rag_<part>.json;
 docs/benchmarks.md from the cached results.
 
 Parts:
+  tune       per-language abstention / extractive thresholds chosen on knowledge/eval/dev_questions.yaml
   own        recall@1/@5, MRR per language and retrieval mode on knowledge/eval/questions.yaml,
              plus abstention precision/recall (threshold sweep)
   dstc10     DSTC10 track 2 FAQ selection (val), same metrics, incl. no-answer turns
@@ -21,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -33,13 +33,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # sibling modules (dstc10_entities)
 
 from knowledge import store  # noqa: E402
 from knowledge.config import load_config, resolve_model  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-PARTS = ("own", "dstc10", "ingest", "search10k", "latency", "faiss")
+PARTS = ("tune", "own", "dstc10", "ingest", "search10k", "latency", "faiss")
 MODES = ("vector", "bm25", "hybrid")
+MIN_ANSWERED = 0.90  # share of answerable dev questions the abstention threshold must still answer
 
 
 # ------------------------------------------------------------------ helpers
@@ -112,10 +114,57 @@ def cached(name: str, force: bool, fn: Callable[[], Dict]) -> Dict:
 
 
 # ------------------------------------------------------------------ own set
-def load_questions() -> List[Dict]:
+def load_questions(name: str = "questions.yaml") -> List[Dict]:
+    """Questions with gold labels: ``questions.yaml`` (test) or ``dev_questions.yaml`` (tuning)."""
     import yaml
 
-    return yaml.safe_load((ROOT / "knowledge" / "eval" / "questions.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / "knowledge" / "eval" / name).read_text(encoding="utf-8"))
+
+
+def part_tune(args) -> Dict:
+    """Choose the per-language thresholds on the dev questions only (never on the test set).
+
+    Abstention: the best-hit cosine below which the answer is "not in the knowledge base":
+    the highest threshold that still answers ``MIN_ANSWERED`` of the answerable dev
+    questions (the product requirement: answer what the base knows, then abstain as much
+    as possible). The threshold maximising (answered + abstained) / 2 is recorded too. Extractive FAQ: the lowest cosine from which
+    every dev question whose best hit is an FAQ got the right FAQ (verbatim answers must
+    not be wrong answers).
+    """
+    from knowledge.embedding import get_embedder
+    from knowledge.retrieval import Retriever
+
+    cfg = load_config()
+    retriever = Retriever(store.read(Path(args.index)), get_embedder(resolve_model(cfg.embed_model)))
+    qs = load_questions("dev_questions.yaml")
+    qvecs = retriever.embedder.queries([q["q"] for q in qs])
+    grid = [round(float(t), 3) for t in np.arange(0.78, 0.951, 0.001)]
+    out: Dict = {"questions": len(qs), "languages": {}}
+    for lang in ("zh", "en"):
+        conf_a, conf_u, faq_top = [], [], []  # faq_top: (cosine, right?) when the best hit is an FAQ
+        for q, qv in zip(qs, qvecs):
+            if q["lang"] != lang:
+                continue
+            hits = retriever.search(q["q"], k=5, mode="vector", language=lang, qvec=qv)
+            top = hits[0] if hits else None
+            (conf_a if q["gold"] else conf_u).append(top.dense if top else 0.0)
+            if top and top.chunk.faq_id:
+                faq_top.append((top.dense, any(gold_match(top.chunk, g) for g in q["gold"])))
+        scored = [(abstention(conf_a, conf_u, t), t) for t in grid]
+        balanced = max(scored, key=lambda x: (x[0]["answered_rate"] + x[0]["abstain_recall"], -x[1]))
+        answering = [x for x in scored if x[0]["answered_rate"] >= MIN_ANSWERED]
+        best = max(answering, key=lambda x: x[1]) if answering else balanced
+        wrong = [c for c, ok in faq_top if not ok]
+        extractive = round(max(wrong) + 0.001, 3) if wrong else grid[0]
+        out["languages"][lang] = {
+            "answerable": len(conf_a), "unanswerable": len(conf_u),
+            "abstain_below": best[1], "dev_at_threshold": best[0],
+            "balanced_alternative": {"abstain_below": balanced[1], "dev": balanced[0]},
+            "extractive_faq_above": extractive,
+            "extractive_dev_share": round(sum(1 for c, ok in faq_top if ok and c >= extractive) / max(len(conf_a), 1), 3),
+            "configured": {"abstain_below": cfg.abstain_below(lang), "extractive_faq_above": cfg.extractive_faq_above(lang)},
+        }
+    return out
 
 
 def gold_match(chunk, gold: str) -> bool:
@@ -177,13 +226,6 @@ def part_own(args) -> Dict:
 
 
 # ------------------------------------------------------------------ DSTC10
-_SQUASH = re.compile(r"[^a-z0-9]")
-
-
-def squash(text: str) -> str:
-    return _SQUASH.sub("", text.lower().replace("&", "and"))
-
-
 def _cached_encode(embedder, texts: List[str]) -> np.ndarray:
     """Embed with a cache in benchmarks/results/ (re-runs only embed new texts)."""
     path = RESULTS / "dstc10_vectors.npz"
@@ -203,6 +245,7 @@ def _cached_encode(embedder, texts: List[str]) -> np.ndarray:
 
 def part_dstc10(args) -> Dict:
     """FAQ selection: entity = last entity named in the dialogue; rank that entity's FAQs."""
+    from dstc10_entities import EntityTracker
     from knowledge.bm25 import BM25Index, tokenize
     from knowledge.embedding import get_embedder
 
@@ -213,25 +256,10 @@ def part_dstc10(args) -> Dict:
     knowledge = json.loads((base / "knowledge.json").read_text())
     logs = json.loads((base / "val" / "logs.json").read_text())
     labels = json.loads((base / "val" / "labels.json").read_text())
-    names = []  # (squashed alias, domain, entity id)
-    for domain, ents in knowledge.items():
-        for eid, ent in ents.items():
-            if not ent.get("name"):
-                continue
-            # "Tadu Ethiopian Kitchen - Tenderloin" is spoken as "tadu ethiopian kitchen"
-            variants = {ent["name"], ent["name"].split(" - ")[0]}
-            variants |= {re.sub(r"^the ", "", v, flags=re.I) for v in variants}
-            names += [(squash(v), domain, eid) for v in variants if len(squash(v)) >= 4]
-    names.sort(key=lambda x: -len(x[0]))
+    tracker = EntityTracker(knowledge)
 
     def entity_of(dialogue: List[Dict]) -> Optional[tuple]:
-        text = squash(" ".join(t["text"] for t in dialogue))
-        best, best_pos = None, -1
-        for name, domain, eid in names:
-            pos = text.rfind(name)
-            if pos >= 0 and pos + len(name) > best_pos:  # the mention that ends last wins; longer first on ties
-                best, best_pos = (domain, eid), pos + len(name)
-        return best
+        return tracker.entity_of([turn["text"] for turn in dialogue])
 
     embedder = get_embedder(resolve_model(cfg.embed_model))
     needed = {entity_of(d) for d in logs} - {None}
@@ -569,7 +597,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--hnsw-max", type=int, default=1_000_000, help="skip HNSW above this size (slow to build)")
     args = p.parse_args(argv)
     if not args.report:
-        needs_index = {"own", "search10k", "latency"}
+        needs_index = {"tune", "own", "search10k", "latency"}
         parts = [x.strip() for x in args.parts.split(",") if x.strip()]
         unknown = set(parts) - set(PARTS)
         if unknown:
@@ -577,7 +605,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if needs_index & set(parts) and not store.exists(Path(args.index)):
             p.error(f"no index at {args.index}: run `python -m knowledge ingest knowledge/sources "
                     f"../shared/datasets/property_regulations_zh --index {args.index}` first")
-        fns = {"own": part_own, "dstc10": part_dstc10, "ingest": part_ingest, "search10k": part_search10k,
+        fns = {"tune": part_tune, "own": part_own, "dstc10": part_dstc10, "ingest": part_ingest, "search10k": part_search10k,
                "latency": part_latency, "faiss": part_faiss}
         for part in parts:
             cached(part, args.force, lambda: fns[part](args))

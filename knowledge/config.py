@@ -33,8 +33,8 @@ class KnowledgeConfig:
     top_k: int = 5
     context_passages: int = 2
     retrieval: str = "vector"
-    abstain_below_zh: float = 0.879
-    abstain_below_en: float = 0.829
+    abstain_below_zh: float = 0.892
+    abstain_below_en: float = 0.841
     extractive_faq_above_zh: float = 0.90
     extractive_faq_above_en: float = 0.85
     min_support: float = 0.8

@@ -8,7 +8,7 @@ from knowledge.grounding import is_grounded, support_ratio, unsupported_facts
 
 
 def test_faq_question_gets_the_curated_answer_with_citation(answerer) -> None:
-    result = answerer.ask("电瓶车可以拿回家充电吗？")
+    result = answerer.ask("电动自行车可以推回家里充电吗？")
     assert not result.abstained and result.language == "zh"
     assert "非机动车棚" in result.answer
     assert "来源：常见问题 — 停车" in result.reply_text()
