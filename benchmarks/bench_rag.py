@@ -519,6 +519,21 @@ def report() -> str:
                      f"{h['zh']['abstention']['answered_rate']:.3f} of answerable, en "
                      f"{h['en']['abstention']['abstain_recall']:.3f} / {h['en']['abstention']['answered_rate']:.3f})")
         lines.append("")
+    t = load("tune")
+    if t:
+        lines += [f"**Thresholds chosen on the dev questions** (knowledge/eval/dev_questions.yaml, {t['questions']} "
+                  "questions written apart from the test set; highest best-hit cosine that still answers "
+                  f"{MIN_ANSWERED:.0%} of the answerable dev questions)", "",
+                  "| language | dev answerable / unanswerable | abstain below | dev answered | dev abstained "
+                  "| balanced alternative (dev answered / abstained) | in knowledge/config.yml |",
+                  "|---|---|---|---|---|---|---|"]
+        for lang, r in t["languages"].items():
+            a, b = r["dev_at_threshold"], r["balanced_alternative"]
+            lines.append(f"| {lang} | {r['answerable']} / {r['unanswerable']} | {r['abstain_below']} | "
+                         f"{a['answered_rate']:.3f} | {a['abstain_recall']:.3f} | {b['abstain_below']} "
+                         f"({b['dev']['answered_rate']:.3f} / {b['dev']['abstain_recall']:.3f}) | "
+                         f"{r['configured']['abstain_below']} |")
+        lines.append("")
     d = load("dstc10")
     if d:
         lines += [f"**DSTC10 track 2 FAQ selection** (val: {d['turns']} turns, {d['answerable']} answerable; "
