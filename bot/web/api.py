@@ -101,7 +101,7 @@ def authenticated(admin: bool = False) -> Callable[[Handler], Handler]:
         @wraps(handler)
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             token, from_cookie = _token(request)
-            user = request.app.ctx.staff_store.identity(token)
+            user = await asyncio.to_thread(request.app.ctx.staff_store.identity, token)
             if user is None:
                 return error(401, "unauthenticated", "Not logged in or the session expired: POST /api/login.")
             if admin and not user.is_admin:
@@ -190,7 +190,7 @@ async def login(request: Request) -> HTTPResponse:
 @authenticated()
 async def logout(request: Request) -> HTTPResponse:
     """End the current session."""
-    request.app.ctx.staff_store.logout(_token(request)[0])
+    await asyncio.to_thread(request.app.ctx.staff_store.logout, _token(request)[0])
     resp = response.json({"ok": True})
     del resp.cookies[COOKIE]
     return resp
@@ -220,7 +220,7 @@ async def list_handoffs(request: Request) -> HTTPResponse:
         limit = int_arg(request, "limit", 100, 1, 500)
     except ValueError as exc:
         return error(400, "bad_parameter", str(exc))
-    rows = request.app.ctx.handoff_store.list(statuses or None, limit=limit)
+    rows = await asyncio.to_thread(request.app.ctx.handoff_store.list, statuses or None, limit=limit)
     now = datetime.now(timezone.utc)
     return response.json({"handoffs": [h.as_dict(now) for h in rows],
                           "timeout_seconds": request.app.ctx.linli_settings.timeout_seconds})
@@ -334,8 +334,8 @@ async def list_tickets(request: Request) -> HTTPResponse:
     except ValueError as exc:
         return error(400, "bad_parameter", str(exc))
     statuses = [s for s in (args.get("status") or "").split(",") if s] or None
-    tickets = request.app.ctx.ticket_store.search(
-        status=statuses, ticket_type=args.get("type") or None, category=args.get("category") or None,
+    tickets = await asyncio.to_thread(
+        request.app.ctx.ticket_store.search, status=statuses, ticket_type=args.get("type") or None, category=args.get("category") or None,
         unit=args.get("unit") or None, since=since, until=until, limit=limit, offset=offset)
     return response.json({"tickets": [ticket_dict(t, full=False) for t in tickets]})
 
@@ -353,7 +353,8 @@ def _ticket_error(exc: Exception, number: str) -> HTTPResponse:
 async def get_ticket(request: Request, number: str) -> HTTPResponse:
     """One ticket with its history and attachments."""
     try:
-        return response.json({"ticket": ticket_dict(request.app.ctx.ticket_store.get(number))})
+        ticket = await asyncio.to_thread(request.app.ctx.ticket_store.get, number)
+        return response.json({"ticket": ticket_dict(ticket)})
     except TicketNotFound as exc:
         return _ticket_error(exc, number)
 
@@ -367,8 +368,8 @@ async def assign_ticket(request: Request, number: str) -> HTTPResponse:
     if not assignee:
         return error(400, "missing_assignee", "Send {\"assignee\": \"name\"}.")
     try:
-        ticket = request.app.ctx.ticket_store.assign(number, assignee, f"staff:{user_of(request).username}",
-                                                     data.get("note") or None)
+        ticket = await asyncio.to_thread(request.app.ctx.ticket_store.assign, number, assignee,
+                                         f"staff:{user_of(request).username}", data.get("note") or None)
     except (TicketNotFound, InvalidTransition) as exc:
         return _ticket_error(exc, number)
     return response.json({"ticket": ticket_dict(ticket)})
@@ -380,8 +381,8 @@ async def change_ticket_status(request: Request, number: str) -> HTTPResponse:
     """Move to ``{"status": ..., "note": ...}``; the resident is notified on their channel."""
     data = body(request)
     try:
-        ticket = request.app.ctx.ticket_store.change_status(
-            number, str(data.get("status") or ""), f"staff:{user_of(request).username}", data.get("note") or None)
+        ticket = await asyncio.to_thread(
+            request.app.ctx.ticket_store.change_status, number, str(data.get("status") or ""), f"staff:{user_of(request).username}", data.get("note") or None)
     except (TicketNotFound, InvalidTransition, ValueError) as exc:
         return _ticket_error(exc, number)
     return response.json({"ticket": ticket_dict(ticket)})
@@ -395,7 +396,8 @@ async def add_ticket_note(request: Request, number: str) -> HTTPResponse:
     if not note:
         return error(400, "missing_note", "Send {\"note\": \"text\"}.")
     try:
-        ticket = request.app.ctx.ticket_store.add_note(number, f"staff:{user_of(request).username}", note)
+        ticket = await asyncio.to_thread(request.app.ctx.ticket_store.add_note, number,
+                                         f"staff:{user_of(request).username}", note)
     except TicketNotFound as exc:
         return _ticket_error(exc, number)
     return response.json({"ticket": ticket_dict(ticket)})
@@ -406,7 +408,7 @@ async def add_ticket_note(request: Request, number: str) -> HTTPResponse:
 async def ticket_attachment(request: Request, number: str, attachment_id: int) -> HTTPResponse:
     """A ticket's photo: redirect for URLs, the file for paths under ``var/``."""
     try:
-        ticket = request.app.ctx.ticket_store.get(number)
+        ticket = await asyncio.to_thread(request.app.ctx.ticket_store.get, number)
     except TicketNotFound as exc:
         return _ticket_error(exc, number)
     attachment = next((a for a in ticket.attachments if a.id == attachment_id), None)
@@ -432,14 +434,14 @@ async def tickets_per_day(request: Request) -> HTTPResponse:
         days = int_arg(request, "days", 30, 1, 366)
     except ValueError as exc:
         return error(400, "bad_parameter", str(exc))
-    return response.json(stats.tickets_per_day(request.app.ctx.ticket_store, days))
+    return response.json(await asyncio.to_thread(stats.tickets_per_day, request.app.ctx.ticket_store, days))
 
 
 @blueprint.get("/stats/open-by-age")
 @authenticated()
 async def open_by_age(request: Request) -> HTTPResponse:
     """Open tickets bucketed by age, and the oldest ones."""
-    return response.json(stats.open_by_age(request.app.ctx.ticket_store))
+    return response.json(await asyncio.to_thread(stats.open_by_age, request.app.ctx.ticket_store))
 
 
 @blueprint.get("/stats/unanswered")
@@ -450,7 +452,7 @@ async def unanswered(request: Request) -> HTTPResponse:
         limit = int_arg(request, "limit", 200, 1, 1000)
     except ValueError as exc:
         return error(400, "bad_parameter", str(exc))
-    return response.json(stats.unanswered(limit))
+    return response.json(await asyncio.to_thread(stats.unanswered, limit))
 
 
 # ---------------------------------------------------------------- users (admin)
@@ -458,7 +460,8 @@ async def unanswered(request: Request) -> HTTPResponse:
 @authenticated(admin=True)
 async def list_users(request: Request) -> HTTPResponse:
     """Every staff account (admin only)."""
-    return response.json({"users": [u.public() for u in request.app.ctx.staff_store.list_users()]})
+    users = await asyncio.to_thread(request.app.ctx.staff_store.list_users)
+    return response.json({"users": [u.public() for u in users]})
 
 
 @blueprint.post("/users")
@@ -467,8 +470,8 @@ async def create_user(request: Request) -> HTTPResponse:
     """Create ``{"username", "password", "role", "display_name"}`` (admin only)."""
     data = body(request)
     try:
-        user = request.app.ctx.staff_store.create_user(
-            str(data.get("username") or ""), str(data.get("password") or ""), str(data.get("role") or "agent"),
+        user = await asyncio.to_thread(
+            request.app.ctx.staff_store.create_user, str(data.get("username") or ""), str(data.get("password") or ""), str(data.get("role") or "agent"),
             data.get("display_name") or None)
     except UserExists as exc:
         return error(409, "user_exists", str(exc))
@@ -482,7 +485,8 @@ async def create_user(request: Request) -> HTTPResponse:
 async def set_user_active(request: Request, username: str) -> HTTPResponse:
     """Enable or disable an account with ``{"active": bool}`` (admin only)."""
     try:
-        user = request.app.ctx.staff_store.set_active(username, bool(body(request).get("active")))
+        user = await asyncio.to_thread(request.app.ctx.staff_store.set_active, username,
+                                       bool(body(request).get("active")))
     except LookupError:
         return error(404, "not_found", f"No user {username!r}.")
     return response.json({"user": user.public()})
