@@ -55,6 +55,10 @@ def _keyword_pattern(words: Sequence[str]) -> "re.Pattern[str]":
 _CATEGORY_PATTERNS = [(category, _keyword_pattern(words)) for category, words in _CATEGORY_KEYWORDS]
 _URGENT_PATTERN = _keyword_pattern(_URGENT_WORDS)
 _NOT_URGENT_PATTERN = _keyword_pattern(_NOT_URGENT)
+_LABEL_BEFORE_ENTITY = re.compile(
+    r"(联系电话|电话|手机|房号|门牌号?|住址|地址|phone( number)?|tel|mobile|call me( at)?|contact|"
+    r"unit|flat|room|apt|apartment|address)[：:#\s]*$", re.IGNORECASE)
+_REPEATED_SEPARATORS = re.compile(r"\s*([，,;；])(\s*[，,;；])+")
 _TRAILING_LABEL = re.compile(r"[，,。\s]*(联系电话|电话|手机|phone|tel|call me( at)?|contact)[：:\s]*$", re.IGNORECASE)
 
 
@@ -114,7 +118,10 @@ def clean_description(text: str) -> Optional[str]:
         return None
     stripped = text
     for match in reversed(find_entities(text)):
-        stripped = stripped[: match.start] + " " + stripped[match.end :]
+        # The label in front of a unit or number goes with it ("unit 3-1202", "电话 138…").
+        before = _LABEL_BEFORE_ENTITY.sub("", stripped[: match.start])
+        stripped = before + " " + stripped[match.end :]
+    stripped = _REPEATED_SEPARATORS.sub(r"\1", stripped)
     residue = _FILLER.sub(" ", stripped)
     meaningful = len(_MEANINGFUL.findall(residue))
     if meaningful < 2 and not (meaningful == 1 and infer_category(residue)):

@@ -47,6 +47,14 @@ def test_description_needs_more_than_a_request_to_repair() -> None:
     assert clean_description("the kitchen sink is leaking") == "the kitchen sink is leaking"
 
 
+def test_labels_of_removed_units_and_numbers_go_with_them() -> None:
+    assert clean_description("My kitchen tap is leaking, unit 3-1202, phone 13812345678") == \
+        "My kitchen tap is leaking"
+    assert clean_description("房号3-1202，电话13812345678，厨房水管爆了") == "厨房水管爆了"
+    # a room that is not a label stays
+    assert clean_description("no power in the living room") == "no power in the living room"
+
+
 def test_coming_over_is_not_a_door() -> None:
     assert infer_category("家里有东西坏了，需要师傅上门看看") is None
     assert infer_category("单元门关不上了") == "doors_locks"
