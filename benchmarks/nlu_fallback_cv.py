@@ -25,7 +25,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List
 
-import numpy as np
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +32,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from nlu_datasets import Utterance, load_dataset  # noqa: E402
-from nlu_metrics import apply_threshold, intent_scores  # noqa: E402
+from nlu_metrics import apply_threshold, intent_scores, tune_threshold  # noqa: E402
 from nlu_worker import parse_all, quiet_rasa, ranked, write_training_data  # noqa: E402
 
 CANDIDATES = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
@@ -88,9 +87,7 @@ def run(args: argparse.Namespace) -> Dict:
     for t in CANDIDATES:
         s = intent_scores(gold, [apply_threshold(p, t, oos) for p in predictions], oos)
         curve.append({"threshold": t, **{k: round(v, 4) for k, v in s.items() if isinstance(v, float)}})
-    grid = [round(t, 2) for t in np.arange(0.0, 1.0, 0.01)]
-    accuracy = [intent_scores(gold, [apply_threshold(p, t, oos) for p in predictions], oos)["accuracy"] for t in grid]
-    chosen = max(t for t, a in zip(grid, accuracy) if a == max(accuracy))
+    chosen = tune_threshold(gold, predictions, oos, ties="highest")
     return {"predictions": [[g, *p[0]] for g, p in zip(gold, predictions)], "folds": args.folds, "n": len(gold), "seconds": round(time.time() - start),
             "configured_threshold": fallback.get("threshold"), "chosen_threshold": round(chosen, 2),
             "curve": curve}

@@ -61,23 +61,25 @@ def apply_threshold(ranked: List[Tuple[str, float]], threshold: float, oos: str)
 
 
 def tune_threshold(
-    gold: Sequence[str], ranked: Sequence[List[Tuple[str, float]]], oos: str, objective: str = "accuracy"
+    gold: Sequence[str], ranked: Sequence[List[Tuple[str, float]]], oos: str, objective: str = "accuracy",
+    ties: str = "lowest",
 ) -> float:
-    """Out-of-scope threshold tuned on validation data.
+    """Out-of-scope threshold tuned on validation data (grid 0.00-0.99).
 
     ``accuracy`` (default, the usual CLINC150 protocol): maximise overall
     validation accuracy (in-scope and out-of-scope messages together).
     ``balanced``: maximise (in-scope accuracy + OOS recall) / 2, which favours
-    OOS recall at the cost of in-scope accuracy.
+    OOS recall at the cost of in-scope accuracy. ``ties``: which of equally
+    good thresholds wins, ``lowest`` or ``highest``.
     """
-    best, best_score = 0.0, -1.0
-    for threshold in np.linspace(0.0, 0.99, 100):
-        pred = [apply_threshold(r, threshold, oos) for r in ranked]
-        s = intent_scores(gold, pred, oos)
+    scored = []
+    for threshold in np.round(np.linspace(0.0, 0.99, 100), 2):
+        s = intent_scores(gold, [apply_threshold(r, float(threshold), oos) for r in ranked], oos)
         score = s["accuracy"] if objective == "accuracy" else (s["in_scope_accuracy"] + s["oos_recall"]) / 2
-        if score > best_score:
-            best, best_score = float(threshold), score
-    return best
+        scored.append((score, float(threshold)))
+    best = max(score for score, _ in scored)
+    equal = [t for score, t in scored if score == best]
+    return max(equal) if ties == "highest" else min(equal)
 
 
 def latency_ms(samples: Sequence[float]) -> Dict[str, float]:

