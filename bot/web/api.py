@@ -168,8 +168,7 @@ async def login(request: Request) -> HTTPResponse:
         return error(429, "too_many_attempts", f"Too many failed logins; try again in {wait} seconds.")
     try:
         # scrypt is deliberately slow: keep it off the event loop.
-        token, user, expires_at = await asyncio.get_running_loop().run_in_executor(
-            None, request.app.ctx.staff_store.login, username, password)
+        token, user, expires_at = await asyncio.to_thread(request.app.ctx.staff_store.login, username, password)
     except AuthError:
         throttle.failed(address, username)
         return error(401, "wrong_credentials", "Wrong username or password.")
