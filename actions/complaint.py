@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import language_of, resident_of, ticket_store, turn_key
 from bot.nlu.patterns import parse_unit
+from bot.tickets.location import parse_location
 from bot.tickets.triage import clean_description
 
 
@@ -43,8 +44,8 @@ class ValidateComplaintForm(FormValidationAction):
         text = str(value or "").strip()
         if not text or text.startswith("/"):
             return {"complaint_location": None}
-        unit = parse_unit(text)
-        return {"complaint_location": unit.canonical() if unit else text[:255]}
+        place = parse_location(text)
+        return {"complaint_location": place.canonical() if place and place.complete else text[:255]}
 
 
 class ActionSubmitComplaint(Action):
@@ -58,6 +59,9 @@ class ActionSubmitComplaint(Action):
     ) -> List[EventType]:
         channel, sender = resident_of(tracker)
         location = tracker.get_slot("complaint_location")
+        place = parse_location(location or "")
+        where = {"building": place.building, "entrance": place.entrance, "room": place.room, "area": place.area} \
+            if place is not None else {}
         try:
             ticket = await asyncio.to_thread(
                 ticket_store().create,
@@ -70,6 +74,7 @@ class ActionSubmitComplaint(Action):
                 unit=location if parse_unit(location or "") else tracker.get_slot("unit"),
                 phone=tracker.get_slot("phone"),
                 idempotency_key=turn_key(tracker, "complaint"),
+                **where,
             )
         except SQLAlchemyError:
             logging.getLogger(__name__).exception("Could not store complaint for %s:%s", channel, sender)

@@ -4,7 +4,8 @@ For every resident message (any channel), after Rasa has logged it:
 
 * conversation handed off (a queued/active row in the database) → no
   prediction: the bot stays silent, the message stays in the tracker, the desk
-  is woken at once. If the tracker is not paused (e.g. Rasa started a new
+  is woken at once — except for an emergency, whose safety advice is given at
+  once (``action_emergency`` raises the handoff to urgent and pauses again). If the tracker is not paused (e.g. Rasa started a new
   session, which clears the pause) it is paused again: the database is the
   source of truth.
 * complaint and ``LINLI_COMPLAINTS_TO_HUMAN`` → handoff instead of the form.
@@ -107,6 +108,11 @@ class HandoffGate:
             latest = tracker.latest_message
             await asyncio.to_thread(self.store.record_resident_message, handoff.id, latest.text if latest else None)
             hub.notify(tracker.sender_id, QUEUE)  # the relay: the desk's long poll wakes now
+            if latest is not None and (latest.intent or {}).get("name") == "emergency":
+                # Safety advice cannot wait for staff: the bot answers this one message
+                # (action_emergency raises the handoff to urgent and pauses again).
+                tracker.update(ConversationResumed())
+                return False
             return True
         if tracker.is_paused():
             latest = await asyncio.to_thread(self.store.latest_for, tracker.sender_id)

@@ -41,7 +41,10 @@ ACTIVE_STATUSES = (HandoffStatus.QUEUED.value, HandoffStatus.ACTIVE.value)
 CALLBACK_OFFER = "callback_offer"
 
 #: Why a conversation was handed off.
-REASONS = ("requested", "offer_accepted", "fallback", "complaint")
+REASONS = ("requested", "offer_accepted", "fallback", "complaint", "emergency")
+
+#: Queue priority: ``urgent`` (emergencies) is shown first, with an alert on the desk.
+PRIORITIES = ("urgent", "normal")
 
 
 class Handoff(Base):
@@ -65,6 +68,7 @@ class Handoff(Base):
     last_message = Column(Text)
     resident_messages = Column(Integer, nullable=False, default=0)
     callback_ticket = Column(String(32))
+    priority = Column(String(16), nullable=False, default="normal", server_default="normal", index=True)
 
     def as_dict(self, now: Optional[datetime] = None) -> Dict[str, Any]:
         """JSON form for the desk, with the waiting time in seconds."""
@@ -89,6 +93,7 @@ class Handoff(Base):
             "resident_messages": self.resident_messages,
             "waiting_seconds": max(0, int((waited_until - created).total_seconds())),
             "callback_ticket": self.callback_ticket,
+            "priority": self.priority or "normal",
         }
 
 

@@ -6,11 +6,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import List, Optional, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import get_engine
+from bot.db import add_missing_columns, get_engine
 from bot.handoff.models import ACTIVE_STATUSES, Base, Handoff, HandoffStatus, utcnow
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ class HandoffStore:
         self.engine = engine
         self._sessions = sessionmaker(engine, future=True, expire_on_commit=False)
         Base.metadata.create_all(engine)
+        add_missing_columns(engine, Base.metadata)
 
     @classmethod
     def from_env(cls) -> "HandoffStore":
@@ -38,15 +39,18 @@ class HandoffStore:
         return cls(get_engine())
 
     def open(self, sender_id: str, channel: str, language: str = "zh", reason: str = "requested",
-             message: Optional[str] = None) -> Handoff:
+             message: Optional[str] = None, priority: str = "normal") -> Handoff:
         """Queue a conversation for staff; returns the open handoff if there already is one."""
         with self._sessions.begin() as session:
             existing = session.scalar(self._active_query(sender_id))
             if existing is not None:
+                # An emergency raises a handoff that is already waiting to the top of the queue.
+                if priority == "urgent" and existing.priority != "urgent":
+                    existing.priority, existing.reason = "urgent", reason
                 return existing
             handoff = Handoff(sender_id=sender_id, channel=channel or "unknown", language=language or "zh",
                               reason=reason, status=HandoffStatus.QUEUED.value, last_message=message,
-                              resident_messages=0)
+                              resident_messages=0, priority=priority)
             session.add(handoff)
         logger.info("Handoff %s opened for %s:%s (%s)", handoff.id, channel, sender_id, reason)
         return handoff
@@ -80,7 +84,9 @@ class HandoffStore:
         statuses = list(statuses or ACTIVE_STATUSES)
         query = select(Handoff).where(Handoff.status.in_(statuses))
         if set(statuses) <= set(ACTIVE_STATUSES):
-            query = query.order_by(Handoff.created_at, Handoff.id)
+            # Urgent handoffs (emergencies) first, then oldest first.
+            urgent_first = case((Handoff.priority == "urgent", 0), else_=1)
+            query = query.order_by(urgent_first, Handoff.created_at, Handoff.id)
         else:
             query = query.order_by(Handoff.id.desc())
         with self._sessions() as session:

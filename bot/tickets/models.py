@@ -73,7 +73,14 @@ class Ticket(Base):
     category = Column(String(32), index=True)
     urgency = Column(String(16))
     description = Column(Text, nullable=False)
+    # Where: `location` is the display text ("3栋2单元502", "5号楼电梯"); a flat also
+    # keeps `unit`, and every place its structured parts, so staff can filter by building.
     location = Column(String(255))
+    building = Column(String(16), index=True)
+    entrance = Column(String(16))
+    room = Column(String(16))
+    area = Column(String(64))  # public place ("电梯", "地下车库B区"); empty for a flat
+    visit_time = Column(String(128))  # when the resident prefers the technician to come
     phone = Column(String(32))
     assignee = Column(String(64))
     # A retried request (same conversation turn) must not create a second ticket.

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from bot.db import get_engine
+from bot.db import add_missing_columns, get_engine
 from bot.tickets.models import (
     TRANSITIONS,
     Base,
@@ -59,6 +59,7 @@ class TicketStore:
         self._sessions = sessionmaker(engine, future=True, expire_on_commit=False)
         self._listeners: List[StatusListener] = []
         Base.metadata.create_all(engine)
+        add_missing_columns(engine, Base.metadata)
 
     @classmethod
     def from_env(cls) -> "TicketStore":
@@ -83,6 +84,11 @@ class TicketStore:
         urgency: Optional[str] = None,
         phone: Optional[str] = None,
         location: Optional[str] = None,
+        building: Optional[str] = None,
+        entrance: Optional[str] = None,
+        room: Optional[str] = None,
+        area: Optional[str] = None,
+        visit_time: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Ticket:
         """Store a new ticket and return it with its number.
@@ -115,6 +121,11 @@ class TicketStore:
                         description=description,
                         phone=optional(phone),
                         location=optional(location),
+                        building=optional(building),
+                        entrance=optional(entrance),
+                        room=optional(room),
+                        area=optional(area),
+                        visit_time=optional(visit_time),
                         idempotency_key=optional(idempotency_key),
                     )
                     ticket.events.append(
@@ -205,6 +216,8 @@ class TicketStore:
         ticket_type: Optional[str] = None,
         category: Optional[str] = None,
         unit: Optional[str] = None,
+        building: Optional[str] = None,
+        urgency: Optional[str] = None,
         since: Optional[datetime] = None,
         until: Optional[datetime] = None,
         limit: int = 100,
@@ -219,7 +232,11 @@ class TicketStore:
         if category:
             query = query.where(Ticket.category == category)
         if unit:
-            query = query.where(Ticket.unit.contains(unit))
+            query = query.where(Ticket.unit.contains(unit) | Ticket.location.contains(unit))
+        if building:
+            query = query.where(Ticket.building == building.strip().upper())
+        if urgency:
+            query = query.where(Ticket.urgency == urgency)
         if since:
             query = query.where(Ticket.created_at >= since)
         if until:

@@ -25,9 +25,9 @@ def test_repair_report_in_chinese_is_filed_and_visible_only_to_its_reporter(stac
     assert "邻里" in stack.say(sender, "你好")
     assert "描述" in stack.say(sender, "我要报修")
     assert "楼栋和房号" in stack.say(sender, "厨房水管漏水了")
-    # A room number alone is not an address: the resident gets a hint.
-    assert "没能识别" in stack.say(sender, "502")
-    assert "紧急" in stack.say(sender, "3栋2单元502")
+    # A room number alone is not an address: the resident is asked for the building.
+    assert "几号楼" in stack.say(sender, "502")
+    assert "紧急" in stack.say(sender, "3栋2单元")
     assert "联系电话" in stack.say(sender, "紧急")
     assert "号码好像不对" in stack.say(sender, "12345")
     summary = stack.say(sender, "138 1234 5678")
@@ -57,20 +57,23 @@ def test_first_message_prefills_unit_phone_and_category(stack: Stack, sender: st
     answer = stack.say(sender, "5号楼1203厨房下水道堵了，电话13912345678")
     # Unit, phone and category were in the message: only urgency is asked.
     assert "紧急" in answer and "楼栋和房号" not in answer and "联系电话" not in answer
-    summary = stack.say(sender, "不急")
-    assert "5栋1203" in summary and "13912345678" in summary
+    assert "上门时间" in stack.say(sender, "不急")
+    summary = stack.say(sender, "周末都在家")
+    assert "5栋1203" in summary and "13912345678" in summary and "周末" in summary
     number = TICKET.search(stack.say(sender, "确认")).group(0)
     ticket = store_of(stack).get(number)
     assert (ticket.unit, ticket.phone, ticket.category, ticket.urgency) == (
         "5栋1203", "13912345678", "plumbing", "normal")
+    assert (ticket.building, ticket.room) == ("5", "1203") and "周末" in ticket.visit_time
 
 
 def test_repair_report_in_english(stack: Stack, sender: str) -> None:
     assert "describe" in stack.say(sender, "I want to report a repair")
-    assert "Which flat" in stack.say(sender, "the kitchen sink is leaking")
+    assert "Where is the problem" in stack.say(sender, "the kitchen sink is leaking")
     assert "urgent" in stack.say(sender, "Building 3 Unit 502")
     assert "phone" in stack.say(sender, "not urgent")
-    summary = stack.say(sender, "+86 138 1234 5678")
+    assert "visit" in stack.say(sender, "+86 138 1234 5678")
+    summary = stack.say(sender, "after 6pm on weekdays")
     assert "Building 3, Room 502" in summary and "plumbing" in summary
     answer = stack.say(sender, "yes")
     assert "Ticket number" in answer
@@ -84,7 +87,7 @@ def test_repair_report_in_english(stack: Stack, sender: str) -> None:
 def test_cancelled_report_creates_no_ticket(stack: Stack, sender: str) -> None:
     stack.say(sender, "6栋1单元302的门锁坏了，联系电话15800001111")
     stack.say(sender, "不紧急")
-    assert "取消" in stack.say(sender, "不对，取消")
+    assert "已取消" in stack.say(sender, "不对，取消")
     assert store_of(stack).list_for_sender("rest", sender) == []
 
 

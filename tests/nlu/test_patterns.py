@@ -3,7 +3,7 @@
 import pytest
 
 from bot.nlu.language import detect_language
-from bot.nlu.patterns import find_entities, normalise_phone, parse_unit
+from bot.nlu.patterns import chinese_numeral, find_entities, find_units, normalise_phone, parse_unit
 
 
 @pytest.mark.parametrize(
@@ -20,6 +20,21 @@ from bot.nlu.patterns import find_entities, normalise_phone, parse_unit
         ("B3-502", "3栋502"),
         ("3-2-502", "3栋2单元502"),
         ("我住7号楼2单元601，谢谢", "7栋2单元601"),
+        ("5号楼1单元1203室", "5栋1单元1203"),
+        ("5#1203", "5栋1203"),
+        ("5-1-1203", "5栋1单元1203"),
+        ("B5-1203", "5栋1203"),
+        ("三号楼二单元502", "3栋2单元502"),
+        ("三号楼二单元五零二", "3栋2单元502"),
+        ("十二栋幺二零三", "12栋1203"),
+        ("Building 5, room 1203", "5栋1203"),
+        ("building 5 unit 1203", "5栋1203"),  # a 4-digit unit is the room, not unit 1 room 203
+        ("Building 5 Unit 1 Room 203", "5栋1单元203"),
+        ("Block 5 #12-03", "5栋1203"),
+        ("Flat 1203, Building 5", "5栋1203"),
+        ("Tower 2 Apt 1501", "2栋1501"),
+        ("room 502 building 3", "3栋502"),
+        ("５号楼１２０３", "5栋1203"),
     ],
 )
 def test_units_are_parsed_to_one_notation(text: str, canonical: str) -> None:
@@ -27,7 +42,11 @@ def test_units_are_parsed_to_one_notation(text: str, canonical: str) -> None:
     assert unit is not None and unit.canonical() == canonical
 
 
-@pytest.mark.parametrize("text", ["502", "我家", "楼上", "building", "13812345678", ""])
+@pytest.mark.parametrize(
+    "text",
+    ["502", "我家", "楼上", "building", "13812345678", "", "5号楼", "building 5", "1203室", "楼道",
+     "BX-20261124-0001", "2026-11-24", "12月5号1203", "费用100-200元", "5号楼 有300多户", "有一栋楼停电了"],
+)
 def test_text_without_building_and_room_is_not_a_unit(text: str) -> None:
     assert parse_unit(text) is None
 
@@ -63,6 +82,26 @@ def test_entities_have_exact_offsets_in_chinese_text() -> None:
     assert found["unit"].text == "3栋2单元502"
     assert found["phone"].value == "13812345678"
     assert found["ticket_id"].value == "BX-20261124-0007"
+
+
+def test_units_in_chinese_numerals_keep_their_offsets() -> None:
+    text = "你好，三号楼二单元五零二的马桶堵了"
+    [unit] = find_units(text)
+    assert (unit.text, unit.value) == ("三号楼二单元五零二", "3栋2单元502")
+    assert text[unit.start : unit.end] == unit.text
+
+
+def test_every_unit_of_a_message_is_found() -> None:
+    assert [m.value for m in find_units("5栋1203和6栋2单元502都停水了")] == ["5栋1203", "6栋2单元502"]
+
+
+@pytest.mark.parametrize(
+    "text, digits",
+    [("三", "3"), ("十", "10"), ("十二", "12"), ("二十三", "23"), ("五零二", "502"), ("幺二零三", "1203"),
+     ("五百零二", "502"), ("一千二百零三", "1203"), ("十二零三", "1203"), ("1203", "1203"), ("五楼", None), ("", None)],
+)
+def test_chinese_numerals(text: str, digits: str) -> None:
+    assert chinese_numeral(text) == digits
 
 
 def test_ticket_number_digits_are_not_read_as_a_phone_or_unit() -> None:

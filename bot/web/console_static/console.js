@@ -133,8 +133,9 @@
     const list = $("#queue-list");
     list.replaceChildren();
     items.forEach((h) => {
-      const li = el("li", { class: "queue-item" + (current && current.id === h.id ? " selected" : "") + " st-" + h.status, "data-id": h.id, onclick: () => openConversation(h.id) },
-        el("div", { class: "row" }, el("strong", {}, h.sender_id), el("span", { class: "tag" }, h.channel), el("span", { class: "tag st" }, t("st_" + h.status))),
+      const urgent = h.priority === "urgent";
+      const li = el("li", { class: "queue-item" + (current && current.id === h.id ? " selected" : "") + " st-" + h.status + (urgent ? " urgent" : ""), "data-id": h.id, onclick: () => openConversation(h.id) },
+        el("div", { class: "row" }, urgent ? el("span", { class: "tag urgent-tag" }, t("urgent_tag")) : "", el("strong", {}, h.sender_id), el("span", { class: "tag" }, h.channel), el("span", { class: "tag st" }, t("st_" + h.status))),
         el("div", { class: "row muted" }, el("span", { class: "wait", "data-wait": h.waiting_seconds, "data-status": h.status }, `${t("waiting")} ${fmtWait(h.waiting_seconds)}`),
           el("span", {}, t("rs_" + h.reason)), h.agent ? el("span", {}, t("taken_by") + (h.agent_name || h.agent)) : ""),
         h.last_message ? el("div", { class: "preview" }, h.last_message) : "");
@@ -142,6 +143,29 @@
     });
     $("#queue-empty").hidden = items.length > 0;
     $("#queue-count").textContent = items.length ? String(items.length) : "";
+    alertUrgent(items.filter((h) => h.priority === "urgent" && h.status === "queued"));
+  }
+  // Emergencies waiting for a taker: a banner on every view, a flashing title and a tone,
+  // once per new emergency (the tone needs no external resource: WebAudio).
+  const alerted = new Set();
+  let flashTimer = null;
+  function alertUrgent(urgent) {
+    const banner = $("#urgent-banner");
+    banner.hidden = urgent.length === 0;
+    banner.textContent = urgent.length ? `${t("urgent_banner")} (${urgent.length})` : "";
+    clearInterval(flashTimer);
+    document.title = t("title");
+    if (!urgent.length) return;
+    flashTimer = setInterval(() => { document.title = document.title === t("title") ? `⚠ ${t("urgent_tag")} · ${t("title")}` : t("title"); }, 1000);
+    const fresh = urgent.filter((h) => !alerted.has(h.id));
+    fresh.forEach((h) => alerted.add(h.id));
+    if (fresh.length) {
+      try {
+        const ctx = new (window.AudioContext || window.webkitAudioContext)();
+        const tone = ctx.createOscillator(); tone.frequency.value = 880; tone.connect(ctx.destination);
+        tone.start(); tone.stop(ctx.currentTime + 0.6);
+      } catch (e) { /* no audio device: the banner and title still show it */ }
+    }
   }
   // Waiting times tick between polls.
   setInterval(() => {
@@ -265,7 +289,7 @@
       const data = await api("/api/tickets?" + params.toString());
       tbody.replaceChildren(...data.tickets.map((tk) => el("tr", { class: "ticket-row", onclick: () => openTicket(tk.number) },
         el("td", {}, el("a", { href: "#tickets" }, tk.number)), el("td", {}, lbl(tk.type)), el("td", {}, el("span", { class: "tag st-" + tk.status }, lbl(tk.status))),
-        el("td", {}, lbl(tk.category)), el("td", {}, tk.unit || tk.location || "-"), el("td", { class: "desc" }, tk.description),
+        el("td", {}, lbl(tk.category)), el("td", {}, tk.location || tk.unit || "-"), el("td", { class: "desc" }, (tk.urgency === "urgent" ? "⚠ " : "") + tk.description),
         el("td", {}, tk.assignee || "-"), el("td", {}, fmtTime(tk.created_at)))));
       if (!data.tickets.length) tbody.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("no_tickets"))));
     } catch (e) { tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "error" }, t("error") + e.message))); }
@@ -293,8 +317,9 @@
     page.replaceChildren(
       el("button", { onclick: () => { page.hidden = true; loadTickets(); } }, "← " + t("back")),
       el("h2", {}, `${tk.number} · ${lbl(tk.type)} · `, el("span", { class: "tag st-" + tk.status }, lbl(tk.status))),
-      el("div", { class: "fields" }, field("unit", tk.unit), field("location", tk.location), field("category", lbl(tk.category)),
-        field("urgency", tk.urgency), field("phone", tk.phone), field("assignee", tk.assignee), field("channel", `${tk.channel}:${tk.sender_id}`),
+      el("div", { class: "fields" }, field("unit", tk.unit), field("location", tk.location), field("building", tk.building),
+        field("area", tk.area), field("category", lbl(tk.category)),
+        field("urgency", tk.urgency), field("visit_time", tk.visit_time), field("phone", tk.phone), field("assignee", tk.assignee), field("channel", `${tk.channel}:${tk.sender_id}`),
         field("created", fmtTime(tk.created_at))),
       el("p", { class: "description" }, tk.description),
       el("div", { class: "actions" },

@@ -1,0 +1,426 @@
+"""``validate_repair_form``: reads each message of a repair report as a resident means it.
+
+Every message the form receives is one of:
+
+* the answer to the pending question (``requested_slot``), understood the way
+  people say it ("不太急" is not urgent, "5-1-1203" and "5号楼电梯" are places);
+* a change of an earlier answer, at any point ("电话改成…", "it's urgent after
+  all", "不对，是5号楼"): that value changes and the pending question stays;
+* something that leaves the form — an emergency, "算了", "转人工", "bye" — or
+  an aside ("查一下我的工单"): the form rejects the turn and a rule in
+  ``data/rules.yml`` handles it, then the form asks its question again;
+* a question ("物业电话多少？"): answered from the knowledge base here, then the
+  pending question is asked again.
+
+Two invalid answers to the same question never loop: the second is accepted as
+the resident wrote it (staff check it), with a reminder that a human is one
+message away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import places
+from actions.common import language_of
+from actions.form_turn import (
+    ASIDE_INTENTS,
+    QUESTION_INTENTS,
+    description_change,
+    entities,
+    is_cancel,
+    is_edit_request,
+    is_question,
+    is_yes,
+    latest_intent,
+    latest_text,
+    named_fields,
+    user_turn_is_new,
+    value_before_turn,
+)
+from bot.nlu.patterns import find_phones, normalise_phone
+from bot.tickets.labels import label
+from bot.tickets.location import Location, parse_location
+from bot.tickets.triage import (
+    clean_description,
+    extract_visit_time,
+    infer_category,
+    infer_urgency,
+    normalise_category,
+    normalise_urgency,
+    split_problems,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Invalid answers to one question before the text is accepted as given.
+MAX_INVALID = 2
+#: Helper slots the form keeps besides its questions.
+AUX_SLOTS = ("location", "location_partial", "form_retries", "confirm_edit")
+#: Display names of the fields, for "已更新电话：…".
+FIELD_NAMES = {
+    "unit": {"zh": "位置", "en": "place"},
+    "phone": {"zh": "电话", "en": "phone"},
+    "urgency": {"zh": "紧急程度", "en": "urgency"},
+    "repair_description": {"zh": "问题描述", "en": "description"},
+    "repair_category": {"zh": "类别", "en": "category"},
+    "visit_time": {"zh": "上门时间", "en": "visit time"},
+}
+_INVALID_RESPONSES = {
+    "repair_description": "utter_invalid_description",
+    "unit": "utter_invalid_unit",
+    "repair_category": "utter_invalid_repair_category",
+    "urgency": "utter_invalid_urgency",
+    "phone": "utter_invalid_phone",
+    "repair_confirmed": "utter_ask_what_to_change",
+}
+_ANYTIME = {"随时", "都可以", "都行", "随时都可以", "anytime", "any time", "whenever"}
+
+
+def _retries(tracker: Tracker, slot: str) -> int:
+    """Invalid answers so far to the question for ``slot``."""
+    value = str(tracker.get_slot("form_retries") or "")
+    name, _, count = value.partition(":")
+    return int(count) if name == slot and count.isdigit() else 0
+
+
+def _place_slots(place: Optional[Location]) -> Dict[str, Any]:
+    """Slots for a complete place (``None`` clears the place)."""
+    if place is None:
+        return {"unit": None, "location": None, "location_partial": None}
+    return {"unit": place.canonical(), "location": places.to_json(place), "location_partial": None}
+
+
+def _describe(description: str, language: str) -> str:
+    """Several problems in one message are kept as one description naming each."""
+    problems = split_problems(description)
+    return ("；" if language == "zh" else "; ").join(problems) if len(problems) > 1 else description
+
+
+class ValidateRepairForm(FormValidationAction):
+    """``validate_repair_form``: see the module docstring."""
+
+    def name(self) -> Text:
+        return "validate_repair_form"
+
+    # ------------------------------------------------------------ the form's questions
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        """The visit time is asked only for non-urgent problems inside a flat."""
+        place = places.from_json(tracker.get_slot("location"))
+        needs_visit = (place is None or places.is_flat(place)) and tracker.get_slot("urgency") != "urgent"
+        if isinstance(place, str):  # free text: we cannot tell, staff will call
+            needs_visit = False
+        return [s for s in domain_slots if s != "visit_time" or needs_visit]
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[EventType]:
+        """Always name the next question (the SDK leaves it to Rasa when the list is unchanged)."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        return SlotSet(REQUESTED_SLOT, next((s for s in required if tracker.slots.get(s) is None), None))
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Interpret the turn, validate what it filled, and name the next question."""
+        if not user_turn_is_new(tracker, self.form_name()):
+            # Back from an interruption: nothing new to read, just the pending question.
+            next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+            return [next_slot] if next_slot else []
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested and self._leaves_form(tracker, requested):
+            return [ActionExecutionRejected(self.form_name())]
+        values = await self._interpret(dispatcher, tracker, domain, requested)
+        tracker.add_slots([SlotSet(k, v) for k, v in values.items()])
+        validated = await self.get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(validated)
+        events: List[EventType] = [SlotSet(k, v) for k, v in values.items() if k in AUX_SLOTS]
+        events += validated
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        if next_slot:
+            events.append(next_slot)
+        return events
+
+    # ------------------------------------------------------------ leaving the form
+    def _leaves_form(self, tracker: Tracker, requested: str) -> bool:
+        """An emergency, a cancel, a request for a human, a goodbye or an aside: a rule handles it."""
+        text, intent = latest_text(tracker), latest_intent(tracker)
+        name, confidence = intent.get("name"), float(intent.get("confidence") or 0)
+        if name == "emergency":
+            return True
+        if is_cancel(text, intent) and not (requested == "urgency" and normalise_urgency(text)):
+            return True
+        if name == "request_human" and confidence >= 0.5:
+            return True
+        aside = confidence >= 0.6 and (name in ASIDE_INTENTS or (name == "goodbye" and len(text) <= 20))
+        if aside and requested == "repair_description" and not infer_category(text):
+            return True  # "查一下我的工单" is not a description of a problem
+        if self._answer(requested, tracker) is not None or self._corrections(tracker, requested):
+            return False
+        return aside and not (name != "check_ticket" and is_question(text))
+
+    # ------------------------------------------------------------ reading the turn
+    async def _interpret(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, requested: Optional[str]
+    ) -> Dict[str, Any]:
+        lang = language_of(tracker)
+        if requested is None:
+            return self._prefill(dispatcher, tracker, lang)
+        answer = self._answer(requested, tracker)
+        corrections = self._corrections(tracker, requested)
+        values: Dict[str, Any] = {}
+        if answer is not None:
+            values.update(answer)
+            values["form_retries"] = None
+        values.update(corrections)
+        self._acknowledge(dispatcher, tracker, corrections, lang)
+        if values:
+            if answer and answer.get("repair_description"):
+                self._mention_problems(dispatcher, answer["repair_description"], lang)
+            if corrections and requested == "repair_confirmed":
+                values["confirm_edit"] = False
+            return values
+        text, intent = latest_text(tracker), latest_intent(tracker)
+        if requested == "repair_confirmed" and is_edit_request(text, intent):
+            fields = named_fields(text) - {"repair_confirmed"}
+            if fields:  # "改一下电话": ask that question again
+                cleared: Dict[str, Any] = {slot: None for slot in fields}
+                if "unit" in fields:
+                    cleared.update(_place_slots(None))
+                return cleared
+            return {"confirm_edit": True, "form_retries": None}
+        if is_question(text) or (intent.get("name") in QUESTION_INTENTS and float(intent.get("confidence") or 0) >= 0.5):
+            await self._answer_question(dispatcher, text, lang)
+            return {"form_retries": tracker.get_slot("form_retries")}
+        if intent.get("name") == "report_repair" and requested != "repair_description":
+            extra = clean_description(text)
+            if extra and infer_category(extra):  # "还有厨房也漏水": one more problem for the same report
+                joined = f"{tracker.get_slot('repair_description') or ''}{'；' if lang == 'zh' else '; '}{extra}"
+                self._acknowledge(dispatcher, tracker, {"repair_description": joined}, lang, force=True)
+                return {"repair_description": joined.strip("；; ")}
+        return self._invalid(dispatcher, tracker, requested, text, lang)
+
+    def _prefill(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> Dict[str, Any]:
+        """The message that starts the report: whatever it already says."""
+        text = latest_text(tracker)
+        values: Dict[str, Any] = {"form_retries": None, "confirm_edit": False, "repair_confirmed": None}
+        description = clean_description(text)
+        values["repair_category"] = infer_category(description) if description else None
+        if description:
+            values["repair_description"] = _describe(description, lang)
+            self._mention_problems(dispatcher, description, lang)
+        place = parse_location(text)
+        if place is not None:
+            values.update(_place_slots(place) if place.complete
+                          else {**_place_slots(None), "location_partial": places.to_json(place)})
+        elif not places.is_flat(places.from_json(tracker.get_slot("location"))):
+            # A place from an earlier report is kept only when it is the resident's flat.
+            values.update(_place_slots(None))
+        values.setdefault("location_partial", None)
+        phones = [m.value for m in find_phones(text)]
+        if phones:
+            values["phone"] = phones[0]
+        urgency = infer_urgency(text)
+        values["urgency"] = urgency
+        values["visit_time"] = extract_visit_time(text)
+        return values
+
+    def _answer(self, requested: str, tracker: Tracker) -> Optional[Dict[str, Any]]:
+        """Slots filled by reading the message as the answer to ``requested``; None if it is not one."""
+        text, intent = latest_text(tracker), latest_intent(tracker)
+        if not text or (text.startswith("/") and requested != "repair_confirmed"):
+            return None
+        lang = language_of(tracker)
+        if requested == "repair_description":
+            if is_question(text) and not infer_category(text) and intent.get("name") in QUESTION_INTENTS:
+                return None
+            description = clean_description(text)
+            if not description:
+                return None
+            values = {"repair_description": _describe(description, lang), **self._inferred(tracker, description, text)}
+            place = parse_location(text)
+            if place is not None and not place.complete and not tracker.get_slot("unit"):
+                values["location_partial"] = places.to_json(place)  # "楼道灯不亮了": which building's 楼道?
+            return values
+        if requested == "unit":
+            place = places.merge(places.from_json(tracker.get_slot("location_partial")), parse_location(text))
+            if place is None:
+                return None
+            if place.complete:
+                return _place_slots(place)
+            return {"location_partial": places.to_json(place)} if place != places.from_json(
+                tracker.get_slot("location_partial")) else None
+        if requested == "repair_category":
+            category = normalise_category(text)
+            return {"repair_category": category} if category else None
+        if requested == "urgency":
+            urgency = normalise_urgency(text)
+            return {"urgency": urgency} if urgency else None
+        if requested == "phone":
+            phones = [m.value for m in find_phones(text)] or [normalise_phone(text)]
+            return {"phone": phones[0]} if phones[0] else None
+        if requested == "visit_time":
+            when = extract_visit_time(text)
+            if when:
+                return {"visit_time": when}
+            if text.lower().strip(" 。.!！") in _ANYTIME:
+                return {"visit_time": "随时" if lang == "zh" else "anytime"}
+            if is_question(text) or intent.get("name") in QUESTION_INTENTS | ASIDE_INTENTS:
+                return None
+            return {"visit_time": text[:120]}  # the resident's own words are what staff need
+        if requested == "repair_confirmed":
+            if is_yes(text, intent):
+                return {"repair_confirmed": True, "confirm_edit": False}
+            return None
+        return None
+
+    @staticmethod
+    def _inferred(tracker: Tracker, description: str, text: str) -> Dict[str, Any]:
+        """Category and urgency a description implies, unless the resident gave them."""
+        values: Dict[str, Any] = {}
+        if not tracker.get_slot("repair_category"):
+            values["repair_category"] = infer_category(description)
+        if not tracker.get_slot("urgency"):
+            values["urgency"] = infer_urgency(text)
+        return {k: v for k, v in values.items() if v}
+
+    def _corrections(self, tracker: Tracker, requested: Optional[str]) -> Dict[str, Any]:
+        """Earlier answers the message changes (not the one being asked)."""
+        text = latest_text(tracker)
+        if not text or text.startswith("/"):
+            return {}
+        values: Dict[str, Any] = {}
+        if requested != "phone":
+            phones = [m.value for m in find_phones(text)] or entities(tracker, "phone")
+            if phones and phones[0] != value_before_turn(tracker, "phone"):
+                values["phone"] = phones[0]
+        if requested != "unit":
+            place = parse_location(text)
+            current = places.from_json(tracker.get_slot("location"))
+            if place is not None and not place.complete and isinstance(current, Location) and place.building:
+                place = places.merge(current, Location(kind=current.kind, building=place.building,
+                                                       entrance=place.entrance, missing="room"))
+            if place is not None and place.complete and place.canonical() != value_before_turn(tracker, "unit"):
+                values.update(_place_slots(place))
+        if requested not in ("urgency", "repair_description"):
+            urgency = infer_urgency(text)
+            if urgency and urgency != tracker.get_slot("urgency"):
+                values["urgency"] = urgency
+        if requested != "visit_time":
+            when = extract_visit_time(text)
+            if when and when != tracker.get_slot("visit_time"):
+                values["visit_time"] = when
+        if requested != "repair_description":
+            new_description = description_change(text)
+            cleaned = clean_description(new_description) if new_description else None
+            if cleaned:
+                values["repair_description"] = cleaned
+        return values
+
+    def _invalid(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str, text: str, lang: str
+    ) -> Dict[str, Any]:
+        """A hint the first time; the second time the text is accepted as given."""
+        count = _retries(tracker, requested) + 1
+        if count < MAX_INVALID or requested == "repair_confirmed" or not text or text.startswith("/"):
+            partial = places.from_json(tracker.get_slot("location_partial")) if requested == "unit" else None
+            if not isinstance(partial, Location):  # a partial place is asked for specifically instead
+                dispatcher.utter_message(response=_INVALID_RESPONSES.get(requested, "utter_default"))
+            extra = {"confirm_edit": True} if requested == "repair_confirmed" else {}
+            return {"form_retries": f"{requested}:{count}", **extra}
+        accepted = text[:120]
+        dispatcher.utter_message(response="utter_free_text_accepted", given=accepted)
+        values: Dict[str, Any] = {"form_retries": None}
+        if requested == "unit":
+            values.update({"unit": accepted, "location": places.to_json(accepted), "location_partial": None})
+        elif requested == "repair_category":
+            values["repair_category"] = "other"
+        elif requested == "urgency":
+            values["urgency"] = "normal"
+        else:
+            values[requested] = accepted
+        return values
+
+    # ------------------------------------------------------------ messages
+    def _acknowledge(self, dispatcher: CollectingDispatcher, tracker: Tracker, changed: Dict[str, Any],
+                     lang: str, force: bool = False) -> None:
+        """Say what changed when the resident gives a value the form was not asking for."""
+        for slot, value in changed.items():
+            if slot not in FIELD_NAMES or value is None:
+                continue
+            if not force and value_before_turn(tracker, slot) == value:
+                continue  # unchanged: nothing to acknowledge
+            shown = value
+            if slot == "urgency":
+                shown = label("urgency", value, lang)
+            elif slot == "unit":
+                shown = places.display(places.from_json(changed.get("location")), lang, value)
+            dispatcher.utter_message(response="utter_value_updated", what=FIELD_NAMES[slot][lang], value=shown)
+
+    @staticmethod
+    def _mention_problems(dispatcher: CollectingDispatcher, description: str, lang: str) -> None:
+        problems = split_problems(description)
+        if len(problems) > 1:
+            listed = "\n".join(f"{i}. {p}" for i, p in enumerate(problems, 1))
+            dispatcher.utter_message(response="utter_two_problems", count=len(problems), problems=listed)
+
+    @staticmethod
+    async def _answer_question(dispatcher: CollectingDispatcher, text: str, lang: str) -> None:
+        """Answer a question asked in the middle of the form; the form then asks its question again."""
+        from actions.answer_question import knowledge_answer
+
+        try:
+            result = await asyncio.to_thread(knowledge_answer, text, lang)
+        except Exception:  # the knowledge base is optional for filing a repair
+            logger.exception("knowledge base failed during a repair form: %r", text)
+            dispatcher.utter_message(response="utter_kb_no_answer_in_form")
+            return
+        if getattr(result, "abstained", False):
+            dispatcher.utter_message(response="utter_kb_no_answer_in_form")
+        else:
+            dispatcher.utter_message(text=result.reply_text())
+
+    # ------------------------------------------------------------ validation of filled slots
+    async def validate_unit(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A unit from the NLU ("5栋1203") also gets its structured place."""
+        if value is None:
+            return {"unit": None}
+        place = places.from_json(tracker.get_slot("location"))
+        if isinstance(place, Location) and place.canonical() == value or isinstance(place, str):
+            return {"unit": value}
+        parsed = parse_location(str(value))
+        if parsed is not None and parsed.complete:
+            return {"unit": parsed.canonical(), "location": places.to_json(parsed)}
+        return {"unit": value}
+
+    async def validate_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Phones are normalised; a number accepted as given after two tries stays as written."""
+        return {"phone": (normalise_phone(str(value)) or value) if value else None}
+
+    async def validate_repair_description(self, value: Any, *_: Any) -> Dict[Text, Any]:
+        """Pre-fills the category from the description when none was given."""
+        return {"repair_description": value}
+
+    async def validate_repair_category(self, value: Any, *_: Any) -> Dict[Text, Any]:
+        return {"repair_category": value}
+
+    async def validate_urgency(self, value: Any, *_: Any) -> Dict[Text, Any]:
+        return {"urgency": value}
+
+    async def validate_visit_time(self, value: Any, *_: Any) -> Dict[Text, Any]:
+        return {"visit_time": value}
+
+    async def validate_repair_confirmed(self, value: Any, *_: Any) -> Dict[Text, Any]:
+        return {"repair_confirmed": value}

@@ -1,0 +1,71 @@
+"""The repair form's questions that depend on what the resident already said."""
+
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import places
+from actions.common import language_of
+from bot.tickets.labels import label
+from bot.tickets.location import Location
+
+
+class ActionAskUnit(Action):
+    """``action_ask_unit``: where the problem is, or only what is still missing of it.
+
+    "楼道灯坏了" names a place without a building: the resident is asked which
+    building, not for the whole address again.
+    """
+
+    def name(self) -> Text:
+        return "action_ask_unit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        lang = language_of(tracker)
+        partial = places.from_json(tracker.get_slot("location_partial"))
+        if isinstance(partial, Location) and partial.missing == "building" and partial.kind == "flat" and partial.room:
+            dispatcher.utter_message(response="utter_ask_unit_building_of_room", room=partial.room)
+        elif isinstance(partial, Location) and partial.missing == "building":
+            dispatcher.utter_message(response="utter_ask_unit_building", area=partial.display(lang))
+        elif isinstance(partial, Location) and partial.missing == "room" and partial.building:
+            dispatcher.utter_message(response="utter_ask_unit_room", building=partial.building)
+        else:
+            dispatcher.utter_message(response="utter_ask_unit")
+        return []
+
+
+class ActionAskRepairConfirmed(Action):
+    """``action_ask_repair_confirmed``: shows the report and asks to confirm (or what to change)."""
+
+    def name(self) -> Text:
+        return "action_ask_repair_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        lang = language_of(tracker)
+        if tracker.get_slot("confirm_edit"):
+            dispatcher.utter_message(response="utter_ask_what_to_change")
+            return []
+        place = places.from_json(tracker.get_slot("location"))
+        visit = tracker.get_slot("visit_time")
+        visit_line = ""
+        if visit and (places.is_flat(place) or place is None):
+            visit_line = f"\n上门时间：{visit}" if lang == "zh" else f"\nVisit: {visit}"
+        dispatcher.utter_message(
+            response="utter_confirm_repair",
+            unit=places.display(place, lang, tracker.get_slot("unit")),
+            description=tracker.get_slot("repair_description") or "-",
+            category=label("category", tracker.get_slot("repair_category"), lang),
+            urgency=label("urgency", tracker.get_slot("urgency"), lang),
+            phone=tracker.get_slot("phone") or "-",
+            visit=visit_line,
+        )
+        return []
