@@ -12,7 +12,7 @@ KNOWLEDGE_EXTRA_SOURCES ?= $(wildcard $(SHARED)/property_regulations_zh)
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv provision index train browser run shell test bench-nlu bench-rag clean
+.PHONY: help setup venv provision index train browser run shell test bench-nlu bench-rag bench-dialogue clean
 
 help:
 	@echo "make run        set up if needed, then start Rasa (:5005) and the action server (:5055)"
@@ -20,6 +20,7 @@ help:
 	@echo "make shell      chat in the terminal with the running service"
 	@echo "make bench-nlu  NLU benchmark (BENCH_ARGS='--dataset own|banking77|clinc150')"
 	@echo "make bench-rag  knowledge-base benchmark"
+	@echo "make bench-dialogue  conversation suite pass rates + follow-up accuracy (BENCH_ARGS='--category emergency')"
 
 venv:
 	@scripts/setup_venv.sh
@@ -41,9 +42,10 @@ run: setup
 shell: venv
 	@$(ENV) $(PY) scripts/shell.py
 
-# Browser tests drive Debian's headless Chromium.
+# Browser tests drive Debian's headless Chromium; the proxy test runs a real nginx.
 browser:
 	@scripts/install_browser.sh
+	@scripts/install_nginx.sh
 
 test: setup browser
 	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
@@ -53,6 +55,9 @@ bench-nlu: provision
 
 bench-rag: index
 	@$(ENV) nice -n 10 $(PY) benchmarks/bench_rag.py --data-root $(SHARED) $(BENCH_ARGS)
+
+bench-dialogue: setup
+	@$(ENV) nice -n 10 $(PY) benchmarks/bench_dialogue.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var models/rasa .pytest_cache

@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional, Set, Tuple
 
 from rasa_sdk import Tracker
 
+from bot.channels.identity import split as split_conversation_id
 from bot.nlu.language import detect_language, normalise_language
 from bot.tickets import TicketStore
 
@@ -38,8 +39,13 @@ def language_of(tracker: Tracker) -> str:
 
 
 def resident_of(tracker: Tracker) -> Tuple[str, str]:
-    """``(channel, sender_id)``: a resident is known only by their channel identity."""
-    return tracker.get_latest_input_channel() or "unknown", tracker.sender_id
+    """``(channel, platform id)``: a resident is known only by their channel identity.
+
+    Derived from the conversation id (``"wechat:<openid>"``, ``"rest:<sender>"``, see
+    :mod:`bot.channels.identity`), which each channel builds itself, never from the
+    message's ``input_channel``: a caller cannot claim another channel's resident.
+    """
+    return split_conversation_id(tracker.sender_id)
 
 
 def latest_user_event(tracker: Tracker) -> Dict[str, Any]:

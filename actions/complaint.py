@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import language_of, resident_of, ticket_store, turn_key
+from actions.form_turn import QUESTION_INTENTS, answer_in_form, is_question, latest_intent
 from bot.nlu.patterns import parse_unit
 from bot.tickets.location import parse_location
 from bot.tickets.triage import clean_description
@@ -33,9 +34,9 @@ class ValidateComplaintForm(FormValidationAction):
                 dispatcher.utter_message(response="utter_invalid_description")
             return {"complaint_description": None}
         slots: Dict[Text, Any] = {"complaint_description": description}
-        unit = parse_unit(str(value))
-        if unit and not tracker.get_slot("complaint_location"):
-            slots["complaint_location"] = unit.canonical()
+        place = parse_location(str(value))
+        if place is not None and place.complete and not tracker.get_slot("complaint_location"):
+            slots["complaint_location"] = place.canonical()  # "东门保安态度很差": where is already said
         return slots
 
     async def validate_complaint_location(
@@ -43,6 +44,12 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         text = str(value or "").strip()
         if not text or text.startswith("/"):
+            return {"complaint_location": None}
+        intent = latest_intent(tracker)
+        asked = tracker.get_slot("requested_slot") == "complaint_location"
+        if asked and is_question(text) and intent.get("name") in QUESTION_INTENTS and parse_location(text) is None:
+            # "几点以后算扰民啊？" while asked where: answer it, then ask where again.
+            await answer_in_form(dispatcher, text, language_of(tracker))
             return {"complaint_location": None}
         place = parse_location(text)
         return {"complaint_location": place.canonical() if place and place.complete else text[:255]}

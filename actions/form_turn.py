@@ -9,10 +9,15 @@ validation actions decide what to do.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from typing import Any, Dict, List, Optional, Set
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+logger = logging.getLogger(__name__)
 
 #: Intents that leave the form through a rule (data/rules.yml): the form rejects the turn.
 LEAVING_INTENTS = {"emergency", "stop", "request_human", "goodbye"}
@@ -80,18 +85,69 @@ def entities(tracker: Tracker, entity: str) -> List[str]:
 
 
 def is_cancel(text: str, intent: Dict[str, Any]) -> bool:
-    """The resident wants to stop what they started."""
-    if intent.get("name") == "stop" and float(intent.get("confidence") or 0) >= 0.5:
+    """The resident wants to stop what they started (said in so many words, or a very confident ``stop``).
+
+    A wrong cancel loses the resident's report, so the classifier alone must be sure.
+    """
+    if intent.get("name") == "stop" and float(intent.get("confidence") or 0) >= 0.9 and len(text) <= _CANCEL_MAX_CHARS:
         return True
     asks = "?" in text or "？" in text  # "取消门禁卡要怎么办？" is a question, not a cancel
-    return text.startswith("/stop") or (len(text) <= _CANCEL_MAX_CHARS and not asks and bool(_CANCEL.search(text)))
+    return text.startswith("/stop") or (_short(text) and not asks and bool(_CANCEL.search(text)))
+
+
+def _short(text: str) -> bool:
+    """Short enough to be about the conversation itself (24 characters, or 10 English words)."""
+    return len(text) <= _CANCEL_MAX_CHARS or (text.isascii() and len(text.split()) <= 10)
+
+
+_DONT_KNOW = re.compile(
+    r"^\W*(不知道|不清楚|不记得|记不清|忘了|搞不清|说不清|不确定|i don'?t know|dunno|no idea|not sure|i forgot|can'?t remember)",
+    re.IGNORECASE)
+_GREETING = re.compile(r"你好|您好|嗨|哈喽|哈罗|早上好|下午好|晚上好|在吗|在不在|\b(hi|hello|hey|hiya|good (morning|afternoon|evening))\b",
+                       re.IGNORECASE)
+_THANKS = re.compile(r"谢|感谢|辛苦|\b(thanks?|thx|ty|cheers)\b", re.IGNORECASE)
 
 
 def is_question(text: str) -> bool:
-    """The message asks something (a question mark, a question word, a final 吗/呢)."""
-    if not text or text.startswith("/"):
+    """The message asks something (a question mark, a question word, a final 吗/呢).
+
+    "不知道几号" is an answer ("I don't know"), and "啥？" asks to hear the question
+    again: neither is a question for the knowledge base.
+    """
+    if not text or text.startswith("/") or _DONT_KNOW.search(text):
+        return False
+    if len(re.sub(r"[\W_]+", "", text)) <= 2:
         return False
     return "?" in text or "？" in text or bool(_QUESTION_ZH.search(text) or _QUESTION_EN.search(text))
+
+
+def asks_something(text: str, intent: Dict[str, Any]) -> bool:
+    """A question for the knowledge base: question words, or a confident question intent.
+
+    "不知道几号" (I don't know) and "啥？" (say again?) are not.
+    """
+    if not text or text.startswith("/") or _DONT_KNOW.search(text) or len(re.sub(r"[\W_]+", "", text)) <= 2:
+        return False
+    confident = intent.get("name") in QUESTION_INTENTS and float(intent.get("confidence") or 0) >= 0.8
+    return is_question(text) or confident
+
+
+_FILLER_ONLY = re.compile(r"^\W*(啊|嗯|哦|噢|呃|额|哈|好|行|嗯嗯|huh|hmm+|um+|uh+|what|eh|ok|okay)\W*$", re.IGNORECASE)
+
+
+def says_nothing(text: str) -> bool:
+    """"啊？", "嗯", "huh": no content, whatever is being asked."""
+    return bool(_FILLER_ONLY.match(text)) or not re.sub(r"[\W_]+", "", text)
+
+
+def is_small_talk(text: str, intent: Dict[str, Any]) -> bool:
+    """A greeting or thanks that the classifier found and the words confirm ("就在我家啊" is no greeting)."""
+    name = intent.get("name")
+    if name == "greet":
+        return bool(_GREETING.search(text))
+    if name == "thank":
+        return bool(_THANKS.search(text))
+    return name in ASIDE_INTENTS - {"greet", "thank"}
 
 
 def is_yes(text: str, intent: Dict[str, Any]) -> bool:
@@ -155,3 +211,19 @@ def user_turn_is_new(tracker: Tracker, form: str) -> bool:
         if event.get("event") == "action" and event.get("name") not in ignored:
             return False
     return True
+
+
+async def answer_in_form(dispatcher: CollectingDispatcher, text: str, lang: str) -> None:
+    """Answer a question asked in the middle of a form; the form then asks its question again."""
+    from actions.answer_question import knowledge_answer  # heavy imports only when a question comes
+
+    try:
+        result = await asyncio.to_thread(knowledge_answer, text, lang)
+    except Exception:  # the knowledge base is optional for filing a report
+        logger.exception("knowledge base failed during a form: %r", text)
+        dispatcher.utter_message(response="utter_kb_no_answer_in_form")
+        return
+    if getattr(result, "abstained", False):
+        dispatcher.utter_message(response="utter_kb_no_answer_in_form")
+    else:
+        dispatcher.utter_message(text=result.reply_text())

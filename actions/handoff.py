@@ -119,7 +119,7 @@ class ActionHandoff(Action):
         store = handoff_store()
         try:
             handoff = await asyncio.to_thread(
-                lambda: store.get(int(handoff_id)) if handoff_id else store.latest_for(sender)
+                lambda: store.get(int(handoff_id)) if handoff_id else store.latest_for(tracker.sender_id)
             )
             phone = tracker.get_slot("phone")
             if handoff is not None and handoff.callback_ticket:

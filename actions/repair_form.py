@@ -19,8 +19,8 @@ message away.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -33,16 +33,20 @@ from actions import places
 from actions.common import language_of
 from actions.form_turn import (
     ASIDE_INTENTS,
+    answer_in_form,
+    asks_something,
     QUESTION_INTENTS,
     description_change,
     entities,
     is_cancel,
     is_edit_request,
     is_question,
+    is_small_talk,
     is_yes,
     latest_intent,
     latest_text,
     named_fields,
+    says_nothing,
     user_turn_is_new,
     value_before_turn,
 )
@@ -54,6 +58,7 @@ from bot.tickets.triage import (
     extract_visit_time,
     infer_category,
     infer_urgency,
+    names_a_problem,
     normalise_category,
     normalise_urgency,
     split_problems,
@@ -82,7 +87,19 @@ _INVALID_RESPONSES = {
     "phone": "utter_invalid_phone",
     "repair_confirmed": "utter_ask_what_to_change",
 }
-_ANYTIME = {"随时", "都可以", "都行", "随时都可以", "anytime", "any time", "whenever"}
+_ANYTIME = re.compile(r"^\W*(随时|随便|都可以|都行|什么时候都(可以|行)|哪天都(可以|行)|anytime|any time|whenever|any day)"
+                      r"(都可以|都行|吧|啊|的)?\W*$", re.IGNORECASE)
+
+
+# Words that mark a change of mind, for corrections that would be ambiguous without them.
+_CORRECTION_CUE = re.compile(r"改|错|不对|不是|应该|其实|房号|门牌|\b(actually|wrong|sorry|mistake|room|flat|meant)\b",
+                             re.IGNORECASE)
+_BUILDING_TYPOS = re.compile(r"\b(buidling|bulding|buliding|biulding|buildng|builing|bldng)\b", re.IGNORECASE)
+
+
+def _spelled(text: str) -> str:
+    """Common misspellings of "building", so that "buidling 3 room 502" is a place."""
+    return _BUILDING_TYPOS.sub("building", text)
 
 
 def _retries(tracker: Tracker, slot: str) -> int:
@@ -160,7 +177,8 @@ class ValidateRepairForm(FormValidationAction):
             return True
         if name == "request_human" and confidence >= 0.5:
             return True
-        aside = confidence >= 0.6 and (name in ASIDE_INTENTS or (name == "goodbye" and len(text) <= 20))
+        aside = confidence >= 0.6 and ((name in ASIDE_INTENTS and is_small_talk(text, intent))
+                                       or (name == "goodbye" and len(text) <= 20))
         if aside and requested == "repair_description" and not infer_category(text):
             return True  # "查一下我的工单" is not a description of a problem
         if self._answer(requested, tracker) is not None or self._corrections(tracker, requested):
@@ -197,8 +215,8 @@ class ValidateRepairForm(FormValidationAction):
                     cleared.update(_place_slots(None))
                 return cleared
             return {"confirm_edit": True, "form_retries": None}
-        if is_question(text) or (intent.get("name") in QUESTION_INTENTS and float(intent.get("confidence") or 0) >= 0.5):
-            await self._answer_question(dispatcher, text, lang)
+        if asks_something(text, intent):
+            await answer_in_form(dispatcher, text, lang)
             return {"form_retries": tracker.get_slot("form_retries")}
         if intent.get("name") == "report_repair" and requested != "repair_description":
             extra = clean_description(text)
@@ -213,6 +231,8 @@ class ValidateRepairForm(FormValidationAction):
         text = latest_text(tracker)
         values: Dict[str, Any] = {"form_retries": None, "confirm_edit": False, "repair_confirmed": None}
         description = clean_description(text)
+        if description and not names_a_problem(description):
+            description = None  # "i wnat to report a repiar": ask what the problem is
         values["repair_category"] = infer_category(description) if description else None
         if description:
             values["repair_description"] = _describe(description, lang)
@@ -251,7 +271,9 @@ class ValidateRepairForm(FormValidationAction):
                 values["location_partial"] = places.to_json(place)  # "楼道灯不亮了": which building's 楼道?
             return values
         if requested == "unit":
-            place = places.merge(places.from_json(tracker.get_slot("location_partial")), parse_location(text))
+            if is_question(text):  # "快递柜在哪儿？" names a place but asks about it
+                return None
+            place = places.merge(places.from_json(tracker.get_slot("location_partial")), parse_location(_spelled(text)))
             if place is None:
                 return None
             if place.complete:
@@ -265,15 +287,17 @@ class ValidateRepairForm(FormValidationAction):
             urgency = normalise_urgency(text)
             return {"urgency": urgency} if urgency else None
         if requested == "phone":
+            # "13812345678不对是13912345678": the last number is the one meant.
             phones = [m.value for m in find_phones(text)] or [normalise_phone(text)]
-            return {"phone": phones[0]} if phones[0] else None
+            return {"phone": phones[-1]} if phones[-1] else None
         if requested == "visit_time":
             when = extract_visit_time(text)
             if when:
                 return {"visit_time": when}
-            if text.lower().strip(" 。.!！") in _ANYTIME:
+            if _ANYTIME.search(text):
                 return {"visit_time": "随时" if lang == "zh" else "anytime"}
-            if is_question(text) or intent.get("name") in QUESTION_INTENTS | ASIDE_INTENTS:
+            if says_nothing(text) or asks_something(text, intent) or (
+                    intent.get("name") in ASIDE_INTENTS and is_small_talk(text, intent)):
                 return None
             return {"visit_time": text[:120]}  # the resident's own words are what staff need
         if requested == "repair_confirmed":
@@ -300,16 +324,25 @@ class ValidateRepairForm(FormValidationAction):
         values: Dict[str, Any] = {}
         if requested != "phone":
             phones = [m.value for m in find_phones(text)] or entities(tracker, "phone")
-            if phones and phones[0] != value_before_turn(tracker, "phone"):
-                values["phone"] = phones[0]
-        if requested != "unit":
-            place = parse_location(text)
+            if phones and phones[-1] != value_before_turn(tracker, "phone"):
+                values["phone"] = phones[-1]
+        if requested != "unit" and not is_question(text):
+            place = parse_location(_spelled(text))
             current = places.from_json(tracker.get_slot("location"))
+            if place is None and _CORRECTION_CUE.search(text):
+                place = parse_location(re.split(r"[，,。;；]", text)[-1])  # "房号说错了，是804"
+            if place is not None and place.missing == "building" and place.room and isinstance(current, Location) \
+                    and current.kind == "flat" and _CORRECTION_CUE.search(text):
+                # "房号说错了，是804": the same building, another room.
+                place = Location(kind="flat", building=current.building, entrance=current.entrance, room=place.room)
             if place is not None and not place.complete and isinstance(current, Location) and place.building:
                 place = places.merge(current, Location(kind=current.kind, building=place.building,
                                                        entrance=place.entrance, missing="room"))
             if place is not None and place.complete and place.canonical() != value_before_turn(tracker, "unit"):
                 values.update(_place_slots(place))
+            elif place is not None and not place.complete and not isinstance(current, Location):
+                # "3栋" after the place was taken as written: ask for the rest of it now.
+                values.update({**_place_slots(None), "location_partial": places.to_json(place)})
         if requested not in ("urgency", "repair_description"):
             urgency = infer_urgency(text)
             if urgency and urgency != tracker.get_slot("urgency"):
@@ -332,11 +365,16 @@ class ValidateRepairForm(FormValidationAction):
         count = _retries(tracker, requested) + 1
         if count < MAX_INVALID or requested == "repair_confirmed" or not text or text.startswith("/"):
             partial = places.from_json(tracker.get_slot("location_partial")) if requested == "unit" else None
-            if not isinstance(partial, Location):  # a partial place is asked for specifically instead
+            # A partial place is asked for specifically, and the confirmation asks what to change.
+            if not isinstance(partial, Location) and requested != "repair_confirmed":
                 dispatcher.utter_message(response=_INVALID_RESPONSES.get(requested, "utter_default"))
             extra = {"confirm_edit": True} if requested == "repair_confirmed" else {}
             return {"form_retries": f"{requested}:{count}", **extra}
         accepted = text[:120]
+        partial = places.from_json(tracker.get_slot("location_partial")) if requested == "unit" else None
+        if isinstance(partial, Location):
+            # What we know of the place beats "不记得了": staff call to find the rest.
+            accepted = f"{partial.display(lang)}（{'待确认' if lang == 'zh' else 'to be confirmed'}）"
         dispatcher.utter_message(response="utter_free_text_accepted", given=accepted)
         values: Dict[str, Any] = {"form_retries": None}
         if requested == "unit":
@@ -371,22 +409,6 @@ class ValidateRepairForm(FormValidationAction):
         if len(problems) > 1:
             listed = "\n".join(f"{i}. {p}" for i, p in enumerate(problems, 1))
             dispatcher.utter_message(response="utter_two_problems", count=len(problems), problems=listed)
-
-    @staticmethod
-    async def _answer_question(dispatcher: CollectingDispatcher, text: str, lang: str) -> None:
-        """Answer a question asked in the middle of the form; the form then asks its question again."""
-        from actions.answer_question import knowledge_answer
-
-        try:
-            result = await asyncio.to_thread(knowledge_answer, text, lang)
-        except Exception:  # the knowledge base is optional for filing a repair
-            logger.exception("knowledge base failed during a repair form: %r", text)
-            dispatcher.utter_message(response="utter_kb_no_answer_in_form")
-            return
-        if getattr(result, "abstained", False):
-            dispatcher.utter_message(response="utter_kb_no_answer_in_form")
-        else:
-            dispatcher.utter_message(text=result.reply_text())
 
     # ------------------------------------------------------------ validation of filled slots
     async def validate_unit(

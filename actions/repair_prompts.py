@@ -57,7 +57,7 @@ class ActionAskRepairConfirmed(Action):
         place = places.from_json(tracker.get_slot("location"))
         visit = tracker.get_slot("visit_time")
         visit_line = ""
-        if visit and (places.is_flat(place) or place is None):
+        if visit:
             visit_line = f"\n上门时间：{visit}" if lang == "zh" else f"\nVisit: {visit}"
         dispatcher.utter_message(
             response="utter_confirm_repair",

@@ -39,9 +39,11 @@ from sqlalchemy.exc import IntegrityError
 
 from rasa.shared.core.events import BotUttered
 
+from bot.channels.identity import conversation_id
 from bot.conversations import append_events
 from bot.db import get_engine
 from bot.outbound import DeliveryError, send_text
+from bot.settings import redact
 from bot.tickets.labels import label
 from bot.tickets.models import Ticket, TicketEvent
 
@@ -84,6 +86,14 @@ def status_message(ticket: Ticket, event: TicketEvent) -> str:
     if event.to_status == "resolved":
         lines.append(RESOLVED_HINT[lang])
     return "\n".join(lines)
+
+
+def _conversation(ticket: Ticket) -> str:
+    """The Rasa conversation of a ticket's reporter (``"<channel>:<platform id>"``)."""
+    try:
+        return conversation_id(ticket.channel, ticket.sender_id)
+    except ValueError:  # a channel Linli does not namespace (tests, imports)
+        return f"{ticket.channel}:{ticket.sender_id}"
 
 
 def _is_notifiable(event: TicketEvent) -> bool:
@@ -189,14 +199,14 @@ class Notifier:
             message = status_message(ticket, event)
             try:
                 await send_text(ticket.channel, ticket.sender_id, message)
-                await self._record(ticket.sender_id, message, ticket.number)
+                await self._record(_conversation(ticket), message, ticket.number)
                 outcome = "sent"
                 logger.info("Told %s:%s that %s is %s", ticket.channel, ticket.sender_id, ticket.number, event.to_status)
             except DeliveryError as exc:
-                outcome = f"undeliverable: {exc}"
-                logger.warning("Could not notify about %s: %s", ticket.number, exc)
+                outcome = redact(f"undeliverable: {exc}")
+                logger.warning("Could not notify about %s: %s", ticket.number, outcome)
             except Exception as exc:  # never let one bad message stop the loop
-                outcome = f"failed: {exc}"
+                outcome = redact(f"failed: {type(exc).__name__}: {exc}")
                 logger.exception("Notification for %s failed", ticket.number)
             await asyncio.to_thread(self.record, event.id, outcome)
         return handled

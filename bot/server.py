@@ -1,9 +1,16 @@
 """Linli's server process: the Rasa server plus Linli's own web routes.
 
 ``rasa run`` cannot mount routes outside ``/webhooks/``, so this module builds
-the same Sanic application Rasa builds (REST API, input channels from
-``credentials.yml``, tracker store and action endpoint from ``endpoints.yml``)
-and adds the blueprints from :mod:`bot.web` (chat widget, staff desk) to it.
+the same Sanic application Rasa builds (input channels from ``credentials.yml``,
+tracker store and action endpoint from ``endpoints.yml``, and Rasa's HTTP API
+only when enabled) and adds the blueprints from :mod:`bot.web` (chat widget,
+staff desk) to it.
+
+Closed by default (README "Security", :mod:`bot.settings`): Rasa's HTTP API is off
+unless ``LINLI_ENABLE_API=true``, which needs ``RASA_AUTH_TOKEN`` or the server
+refuses to start; no cross-origin access unless ``LINLI_CORS_ORIGINS`` lists the
+site (never with credentials); forwarded headers are trusted only from the
+configured proxy; request bodies are limited; secrets are redacted from logs.
 
 Usage: ``python -m bot.server --model models/rasa/current.tar.gz [--port 5005]``
 """
@@ -11,42 +18,150 @@ Usage: ``python -m bot.server --model models/rasa/current.tar.gz [--port 5005]``
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
+import sys
 from functools import partial
-from typing import List, Optional
+from typing import Any, List, Optional
 
-from sanic import Sanic
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot.settings import ConfigurationError, Settings, install_log_redaction
 
 logger = logging.getLogger(__name__)
+
+CORS_METHODS = "GET, POST, OPTIONS"
+CORS_HEADERS = "Content-Type, Authorization"
+
+
+def _configure_cors(app: Sanic, origins: tuple) -> None:
+    """Cross-origin access for the listed origins only, without credentials.
+
+    Rasa's own CORS support allows credentials for every allowed origin; Linli
+    passes it no origin at all and answers the allow-list itself.
+    """
+    allowed = set(origins)
+
+    @app.middleware("request")
+    async def _preflight(request: Request) -> Any:
+        origin = request.headers.get("origin")
+        if request.method == "OPTIONS" and origin and request.headers.get("access-control-request-method"):
+            if origin.rstrip("/") not in allowed:
+                return response.empty(status=403)
+            return response.empty(status=204, headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": CORS_METHODS,
+                "Access-Control-Allow-Headers": CORS_HEADERS,
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            })
+        return None
+
+    @app.middleware("response")
+    async def _cors(request: Request, resp: Any) -> Any:
+        if resp is None:
+            return None
+        # Whatever Rasa's CORS extension added, only the allow-list decides.
+        for header in ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+                       "Access-Control-Expose-Headers"):
+            if header in resp.headers:
+                del resp.headers[header]
+        origin = request.headers.get("origin")
+        if origin and origin.rstrip("/") in allowed:
+            resp.headers["Access-Control-Allow-Origin"] = origin
+            resp.headers["Vary"] = "Origin"
+        if request.path == "/chat/widget.js":  # a script tag needs no CORS, but allow fetching it
+            resp.headers["Access-Control-Allow-Origin"] = "*"
+        return resp
+
+
+def _security_headers(app: Sanic) -> None:
+    @app.middleware("response")
+    async def _headers(request: Request, resp: Any) -> Any:
+        if resp is None:
+            return None
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
 
 
 def build_app(
     model: str,
     endpoints_path: str = "endpoints.yml",
     credentials_path: str = "credentials.yml",
-    cors: Optional[str] = "*",
+    cors: Optional[str] = None,
     port: int = 5005,
-    enable_api: bool = True,
+    enable_api: Optional[bool] = None,
     auth_token: Optional[str] = None,
+    settings: Optional[Settings] = None,
 ) -> Sanic:
-    """The Rasa server app with Linli's routes; the model loads when it starts."""
+    """The Rasa server app with Linli's routes; the model loads when it starts.
+
+    ``enable_api``/``auth_token``/``cors`` override :class:`~bot.settings.Settings`;
+    an enabled API without a token raises :class:`~bot.settings.ConfigurationError`.
+    """
     from rasa.core.run import close_resources, configure_app, create_http_input_channels, load_agent_on_start
     from rasa.core.utils import AvailableEndpoints
 
     from bot.web import blueprints
 
+    settings = settings or Settings.from_env()
+    api = settings.enable_api if enable_api is None else enable_api
+    token = auth_token or settings.auth_token
+    if api and not (token or settings.jwt_secret):
+        raise ConfigurationError("the Rasa HTTP API is enabled without RASA_AUTH_TOKEN")
+    origins = settings.cors_origins
+    if cors:
+        origins = tuple(o.strip().rstrip("/") for o in cors.split(",") if o.strip() and o.strip() != "*")
+
+    os.environ.setdefault("ACTION_SERVER_TOKEN", "")  # endpoints.yml refers to it
     endpoints = AvailableEndpoints.read_endpoints(endpoints_path)
     channels = create_http_input_channels(None, credentials_path)
     app = configure_app(
-        channels, cors=cors, auth_token=auth_token, enable_api=enable_api, port=port, endpoints=endpoints
+        channels,
+        cors=None,
+        auth_token=token if api else None,
+        enable_api=api,
+        jwt_secret=settings.jwt_secret if api else None,
+        jwt_method="HS256",
+        port=port,
+        endpoints=endpoints,
     )
+    settings.configure_sanic(app)
+    _configure_cors(app, origins)
+    _security_headers(app)
     for blueprint in blueprints():
         app.blueprint(blueprint)
     app.ctx.endpoints = endpoints
+    app.ctx.linli_security = settings
+    app.register_listener(_migrate, "before_server_start")
+    app.register_listener(_start_retention, "after_server_start")
     app.register_listener(partial(load_agent_on_start, model, endpoints, None), "before_server_start")
     app.register_listener(close_resources, "after_server_stop")
+    logger.info("Rasa HTTP API %s", "enabled (token required)" if api else "disabled (LINLI_ENABLE_API=false)")
     return app
+
+
+async def _migrate(app: Sanic, _loop: Any) -> None:
+    """Namespace identities of rows written before namespacing (idempotent, see bot.privacy)."""
+    from bot.privacy import migrate_identities
+
+    try:
+        done = await asyncio.to_thread(migrate_identities)
+        if any(done.values()):
+            logger.info("Identity migration: %s", done)
+    except Exception:
+        logger.exception("Identity migration failed; run `python -m bot.privacy migrate` by hand")
+
+
+async def _start_retention(app: Sanic, _loop: Any) -> None:
+    """The scheduled retention job (LINLI_RETENTION_DAYS, every LINLI_RETENTION_INTERVAL_SECONDS)."""
+    from bot.privacy import retention_loop
+
+    settings = app.ctx.linli_security
+    app.ctx.linli_retention = app.add_task(retention_loop(settings.retention_days, settings.retention_interval))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -57,11 +172,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
     parser.add_argument("--endpoints", default="endpoints.yml")
     parser.add_argument("--credentials", default=os.environ.get("LINLI_CREDENTIALS", "credentials.yml"))
-    parser.add_argument("--cors", default=os.environ.get("LINLI_CORS", "*"))
-    parser.add_argument("--auth-token", default=os.environ.get("RASA_AUTH_TOKEN") or None,
-                        help="token required by Rasa's HTTP API (?token=...)")
+    parser.add_argument("--cors", default=None, help="comma-separated allowed origins (default LINLI_CORS_ORIGINS)")
+    parser.add_argument("--auth-token", default=None,
+                        help="token required by Rasa's HTTP API (?token=...); default RASA_AUTH_TOKEN")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
+
+    settings = Settings.from_env()  # refuses unsafe settings before anything loads
 
     import rasa.utils.common
     from rasa.utils.log_utils import configure_structlog
@@ -69,13 +186,24 @@ def main(argv: Optional[List[str]] = None) -> None:
     level = logging.DEBUG if args.debug else logging.INFO
     rasa.utils.common.configure_logging_and_warnings(level)
     configure_structlog(level)
+    install_log_redaction()
     if not os.path.exists(args.model):
         raise SystemExit(f"No trained model at {args.model}: run `make train` (or `make run`, which trains).")
-    app = build_app(args.model, args.endpoints, args.credentials, args.cors, args.port, auth_token=args.auth_token)
+    app = build_app(args.model, args.endpoints, args.credentials, args.cors, args.port,
+                    auth_token=args.auth_token, settings=settings)
     logger.info("Starting Linli on http://%s:%s", args.interface, args.port)
     # One worker: the tracker lock store is in memory unless a Redis lock store is configured.
     app.run(host=args.interface, port=args.port, workers=1, access_log=False)
 
 
+def run(argv: Optional[List[str]] = None) -> None:
+    """``main`` with unsafe settings reported on stderr (exit status 2)."""
+    try:
+        main(argv)
+    except ConfigurationError as exc:
+        print(exc.message, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -5,7 +5,24 @@ PY="${PY:-.venv/bin/python}"
 MODEL="${MODEL:-models/rasa/current.tar.gz}"
 mkdir -p var/log
 
-"$PY" -m rasa_sdk --actions actions --port "$ACTION_PORT" >var/log/actions.log 2>&1 &
+# The action server refuses calls without the shared secret: make one for this run
+# when none is configured (both servers get it from the environment).
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  ACTION_SERVER_TOKEN="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+  export ACTION_SERVER_TOKEN
+fi
+# The REST channel (make shell, curl) needs a token; for a local run without one,
+# keep a random token in var/rest_token (readable by this user only).
+if [ -z "${LINLI_REST_TOKEN:-}" ]; then
+  if [ ! -s var/rest_token ]; then
+    (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' >var/rest_token)
+  fi
+  LINLI_REST_TOKEN="$(cat var/rest_token)"
+  export LINLI_REST_TOKEN
+fi
+
+"$PY" -m bot.action_server --actions actions --interface "$LINLI_HOST" --port "$ACTION_PORT" \
+  >var/log/actions.log 2>&1 &
 actions_pid=$!
 stop() {
   trap - INT TERM EXIT
@@ -31,6 +48,7 @@ for _ in $(seq 1 180); do
     Web chat:    http://$LINLI_HOST:$RASA_PORT/chat
     Staff desk:  http://$LINLI_HOST:$RASA_PORT/console   (first admin: .venv/bin/python -m bot.staff create-admin --username admin)
     REST:        POST http://$LINLI_HOST:$RASA_PORT/webhooks/rest/webhook  {"sender": "me", "message": "你好"}
+                 with Authorization: Bearer \$(cat var/rest_token)   (or LINLI_REST_TOKEN)
     Terminal chat: make shell      Action server log: var/log/actions.log
     Ctrl-C stops both servers.
 MSG

@@ -14,6 +14,19 @@ import urllib.request
 import uuid
 
 
+def rest_token() -> str:
+    """LINLI_REST_TOKEN, else the local token `make run` keeps in var/rest_token."""
+    token = os.environ.get("LINLI_REST_TOKEN", "").strip()
+    if not token:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var", "rest_token")
+        try:
+            with open(path) as handle:
+                token = handle.read().strip()
+        except OSError:
+            pass
+    return token
+
+
 def main() -> int:
     """Read lines from the terminal, print the assistant's answers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -32,7 +45,8 @@ def main() -> int:
         if not text:
             continue
         body = json.dumps({"sender": args.sender, "message": text}).encode()
-        request = urllib.request.Request(endpoint, body, {"Content-Type": "application/json"})
+        request = urllib.request.Request(endpoint, body, {"Content-Type": "application/json",
+                                                          "Authorization": f"Bearer {rest_token()}"})
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
                 answers = json.load(response)

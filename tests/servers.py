@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,15 +51,32 @@ def post_json(url: str, payload: Any, timeout: float = 120.0, headers: Optional[
     return json.loads(body) if body else None
 
 
-def get_json(url: str, timeout: float = 30.0) -> Any:
+def get_json(url: str, timeout: float = 30.0, headers: Optional[Mapping[str, str]] = None) -> Any:
     """GET and decode a JSON answer."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=dict(headers or {})), timeout=timeout) as response:
         return json.loads(response.read())
+
+
+#: Channels whose conversation ids are "<channel>:<platform id>" (bot/channels/identity.py).
+CHANNELS = ("wechat", "telegram", "socketio", "rest")
+
+
+def conversation_id(sender: str, channel: str = "rest") -> str:
+    """The Rasa conversation of a resident: ``rest:<sender>`` for a REST test sender;
+    an id that already names its channel (``wechat:o-...``) is returned unchanged."""
+    prefix, sep, _ = sender.partition(":")
+    if sep and prefix in CHANNELS:
+        return sender
+    return f"{channel}:{sender}"
 
 
 @dataclass
 class Stack:
-    """A running Linli service: Rasa server + action server + their databases."""
+    """A running Linli service: Rasa server + action server + their databases.
+
+    The REST channel and Rasa's HTTP API are closed unless configured; the test
+    stack enables both with random tokens, which :meth:`chat` and :meth:`tracker` send.
+    """
 
     rasa_url: str
     action_url: str
@@ -65,18 +84,24 @@ class Stack:
     tracker_db: Path
     env: Dict[str, str]
     processes: List[subprocess.Popen] = field(default_factory=list)
+    rest_token: str = ""
+    api_token: str = ""
+    action_token: str = ""
 
     def chat(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        """Send one message over the REST channel; return the bot's messages."""
-        return post_json(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": message})
+        """Send one message over the REST channel (as ``rest:<sender>``); return the bot's messages."""
+        return post_json(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": message},
+                         headers={"Authorization": f"Bearer {self.rest_token}"})
 
     def say(self, sender: str, message: str) -> str:
         """Send one message; return the bot's answers joined into one text."""
         return "\n".join(m.get("text", "") for m in self.chat(sender, message))
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
-        """The conversation tracker from Rasa's HTTP API."""
-        return get_json(f"{self.rasa_url}/conversations/{sender}/tracker")
+    def tracker(self, sender: str, channel: str = "rest") -> Dict[str, Any]:
+        """The conversation tracker from Rasa's HTTP API (``sender`` on ``channel``, or a
+        full conversation id such as ``wechat:o-123``)."""
+        conversation = urllib.parse.quote(conversation_id(sender, channel), safe=":")
+        return get_json(f"{self.rasa_url}/conversations/{conversation}/tracker?token={self.api_token}")
 
     def stop(self) -> None:
         """Terminate both servers."""
@@ -89,11 +114,48 @@ class Stack:
                 process.kill()
 
 
+def tickets_of(stack: Stack, sender: str, channel: str = "rest", limit: int = 100) -> List[Any]:
+    """A test resident's tickets, newest first: the one lookup tests use.
+
+    Tickets keep (channel, platform id): a REST test sender's are ``("rest", sender)``.
+    """
+    from sqlalchemy import create_engine
+
+    from bot.tickets import TicketStore
+
+    channel, platform = (sender.split(":", 1) if ":" in sender and sender.split(":", 1)[0] in CHANNELS
+                         else (channel, sender))
+    engine = create_engine(stack.database_url, future=True)
+    try:
+        return TicketStore(engine).list_for_sender(channel, platform, limit=limit)
+    finally:
+        engine.dispose()
+
+
+def handoff_of(stack: Stack, sender: str, channel: str = "rest") -> Optional[Any]:
+    """A test resident's latest handoff (any status), or ``None``; handoffs keep the conversation id."""
+    from sqlalchemy import create_engine, inspect, select
+    from sqlalchemy.orm import Session
+
+    from bot.handoff.models import Handoff
+
+    engine = create_engine(stack.database_url, future=True)
+    try:
+        if not inspect(engine).has_table(Handoff.__tablename__):
+            return None
+        with Session(engine) as session:
+            return session.scalar(select(Handoff).where(Handoff.sender_id == conversation_id(sender, channel))
+                                  .order_by(Handoff.id.desc()).limit(1))
+    finally:
+        engine.dispose()
+
+
 def start_stack(workdir: Path, model: Path, extra_env: Optional[Mapping[str, str]] = None) -> Stack:
     """Start an action server and a Rasa server on free ports, state under ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
     rasa_port, action_port = free_port(), free_port()
     database_url = f"sqlite:///{workdir / 'linli.db'}"
+    tokens = {name: secrets.token_urlsafe(24) for name in ("rest", "api", "action")}
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -104,11 +166,21 @@ def start_stack(workdir: Path, model: Path, extra_env: Optional[Mapping[str, str
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "HF_HUB_OFFLINE": "1",
         "PYTHONPATH": str(ROOT),
+        # Closed by default; the tests use REST and the HTTP API with their tokens.
+        "LINLI_REST_TOKEN": tokens["rest"],
+        "LINLI_ENABLE_API": "true",
+        "RASA_AUTH_TOKEN": tokens["api"],
+        "ACTION_SERVER_TOKEN": tokens["action"],
+        "LINLI_SECRET_KEY": tokens["api"] + "-widget",
+        # The desk tests talk plain HTTP with requests (which never sends Secure cookies over it).
+        "LINLI_COOKIE_SECURE": "false",
+        "LINLI_RETENTION_DAYS": "0",
         **(extra_env or {}),
     }
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = subprocess.Popen(
-        [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        [PYTHON, "-m", "bot.action_server", "--actions", "actions", "--interface", "127.0.0.1",
+         "--port", str(action_port)],
         cwd=ROOT, env=env, stdout=action_log.open("w"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
@@ -126,6 +198,9 @@ def start_stack(workdir: Path, model: Path, extra_env: Optional[Mapping[str, str
         tracker_db=workdir / "tracker.db",
         env=env,
         processes=[actions, rasa],
+        rest_token=env["LINLI_REST_TOKEN"],
+        api_token=env["RASA_AUTH_TOKEN"],
+        action_token=env["ACTION_SERVER_TOKEN"],
     )
     try:
         wait_for(f"{stack.action_url}/health", actions, action_log)

@@ -20,6 +20,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from bot.channels.identity import conversation_id
 from bot.channels.state import kv_store, pending_photos
 from bot.nlu.language import detect_language, normalise_language
 
@@ -169,13 +170,16 @@ async def run_turn(
     message_id: Optional[str] = None,
     output_channel: Optional[CollectingOutputChannel] = None,
 ) -> List[Dict[str, Any]]:
-    """Hand ``message`` to Rasa and return what the bot answered (collected, not sent)."""
+    """Hand ``message`` to Rasa and return what the bot answered (collected, not sent).
+
+    ``sender_id`` is the platform id; the conversation is ``"<channel>:<sender_id>"``.
+    """
     collector = output_channel or CollectingOutputChannel()
     await on_new_message(
         UserMessage(
             message,
             collector,
-            sender_id,
+            conversation_id(channel, sender_id),
             input_channel=channel,
             metadata=metadata,
             message_id=message_id,

@@ -18,7 +18,7 @@ import time
 from functools import lru_cache
 from typing import List, Optional, Protocol
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, cast, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -59,6 +59,9 @@ class KeyValueStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove ``key`` (no error if missing)."""
+
+    def incr(self, key: str, ttl: float, amount: int = 1) -> int:
+        """Atomically add ``amount`` to the counter ``key`` (created with ``ttl``); the new value."""
 
 
 class SqlKeyValueStore:
@@ -104,6 +107,25 @@ class SqlKeyValueStore:
         with self.engine.begin() as conn:
             conn.execute(delete(kv_table).where(kv_table.c.key == key))
 
+    def incr(self, key: str, ttl: float, amount: int = 1) -> int:
+        # A fixed window: the counter expires ``ttl`` after its first increment.
+        for _attempt in range(5):
+            now = time.time()
+            with self.engine.begin() as conn:
+                conn.execute(delete(kv_table).where(kv_table.c.key == key, kv_table.c.expires_at <= now))
+                done = conn.execute(
+                    update(kv_table).where(kv_table.c.key == key)
+                    .values(value=cast(cast(kv_table.c.value, Integer) + amount, Text)))
+                if done.rowcount:
+                    return int(conn.scalar(select(kv_table.c.value).where(kv_table.c.key == key)))
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(kv_table).values(key=key, value=str(amount), expires_at=now + ttl))
+                return amount
+            except IntegrityError:  # created concurrently: increment it
+                continue
+        raise RuntimeError(f"could not count {key}")
+
 
 class RedisKeyValueStore:
     """:class:`KeyValueStore` on Redis (``REDIS_URL``)."""
@@ -125,6 +147,13 @@ class RedisKeyValueStore:
 
     def delete(self, key: str) -> None:
         self.redis.delete(self.prefix + key)
+
+    def incr(self, key: str, ttl: float, amount: int = 1) -> int:
+        pipe = self.redis.pipeline()  # MULTI/EXEC: the window starts with the first attempt
+        pipe.set(self.prefix + key, 0, nx=True, px=max(1, int(ttl * 1000)))
+        pipe.incrby(self.prefix + key, amount)
+        _, value = pipe.execute()
+        return int(value)
 
 
 @lru_cache(maxsize=None)

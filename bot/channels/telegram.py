@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -132,8 +133,13 @@ class TelegramInput(InputChannel):
             if not self._authorised(request):
                 logger.warning("Telegram webhook call without the right secret from %s", request.ip)
                 return response.text("forbidden", status=403)
+            if not (request.content_type or "").startswith("application/json"):
+                return response.text("unsupported media type", status=415)
             try:
-                update = Update.de_json(request.json, self.bot)
+                data = json.loads(request.body.decode("utf-8"))
+                if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                    raise ValueError("not an update")
+                update = Update.de_json(data, self.bot)
             except Exception:
                 return response.text("bad request", status=400)
             if update is None:

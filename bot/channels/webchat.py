@@ -1,55 +1,144 @@
-"""The web widget's channel: Rasa's ``socketio`` channel, fixed, plus its
-proactive sender.
+"""The web widget's channel: Rasa's ``socketio`` channel with signed sessions,
+plus its proactive sender.
 
 :class:`WebChatInput` (``credentials.yml``: ``bot.channels.webchat.WebChatInput``,
-name ``socketio``) is Rasa's :class:`SocketIOInput` with one fix: Rasa 3.6
-calls ``AsyncServer.enter_room`` without ``await``, which python-socketio 5.10+
-made a coroutine, so with ``session_persistence`` a browser never joins its
-session's room and never receives an answer.
+name ``socketio``) is Rasa's :class:`SocketIOInput` whose sessions are issued and
+signed by the server (``LINLI_SECRET_KEY``): a browser proves its session with the
+token it was given, never with a bare session id (which staff see, and which
+Rasa's channel would accept from anyone). It also awaits ``enter_room``, which
+python-socketio 5.10+ made a coroutine.
 
-Rasa's socket.io channel puts every browser of a conversation in a room named
-after its session id, which is also the conversation's sender id. The sender
-emits the message to that room. Like every :mod:`bot.outbound` sender it only
+Every browser of a conversation is in the room ``socketio:<session id>``, which is
+also the conversation's sender id. The sender emits the message to that room. Like every :mod:`bot.outbound` sender it only
 delivers: the caller records the message in the conversation's tracker (with its
 author), so a browser that was offline sees it in its history after reconnecting.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import inspect
+import json
 import logging
-import uuid
-from typing import Any, Optional
+import re
+import secrets
+from typing import Any, Dict, Optional, Tuple
 
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot.channels.identity import conversation_id
 from bot.outbound import DeliveryError, register_sender
+from bot.settings import secret_key
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "socketio"
 
 
+#: Widget session tokens: ``<session id>.<HMAC-SHA256 of it, base64url>``.
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+#: Longest message a resident may send from the widget.
+MAX_MESSAGE = 4000
+
+
+def _signature(session_id: str) -> str:
+    digest = hmac.new(secret_key(), f"linli-webchat:{session_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def issue_session() -> Tuple[str, str]:
+    """A new widget session: ``(session id, signed token)``. Only the token proves it."""
+    session_id = secrets.token_hex(16)
+    return session_id, f"{session_id}.{_signature(session_id)}"
+
+
+def session_of(token: Any) -> Optional[str]:
+    """The session id a signed token proves, or ``None`` (forged, malformed, other key)."""
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    session_id, _, signature = token.partition(".")
+    if not _SESSION_ID.match(session_id) or not signature:
+        return None
+    if not hmac.compare_digest(signature.encode(), _signature(session_id).encode()):
+        return None
+    return session_id
+
+
+def room_of(session_id: str) -> str:
+    """The socket.io room (and Rasa conversation) of a widget session."""
+    return conversation_id(CHANNEL, session_id)
+
+
 class WebChatInput(SocketIOInput):
-    """Rasa's socket.io channel whose ``session_request`` really joins the session's room."""
+    """Rasa's socket.io channel with server-issued, signed sessions.
+
+    Rasa's own channel trusts the ``session_id`` a browser sends, so anyone who
+    learns one joins that conversation. Here ``session_request`` carries
+    ``{"session_token": ...}`` (from ``POST /chat/session`` or a previous
+    ``session_token`` event); a missing or forged token gets a *new* session
+    (event ``session_token`` with its token, then ``session_confirm``). The socket
+    is bound to its session server-side, so ``user_uttered`` ignores any
+    ``session_id`` in the message. Conversations are ``socketio:<session id>``.
+    """
 
     def blueprint(self, on_new_message: Any) -> Blueprint:
         hook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
+        namespace = self.namespace
+
+        async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            return True
 
         async def session_request(sid: str, data: Optional[dict]) -> None:
-            data = data or {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
-            if self.session_persistence:
-                joined = sio.enter_room(sid, data["session_id"], namespace=self.namespace)
-                if inspect.isawaitable(joined):
-                    await joined
-            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
+            data = data if isinstance(data, dict) else {}
+            session_id = session_of(data.get("session_token"))
+            if session_id is None:
+                session_id, token = issue_session()
+                await sio.emit("session_token", {"session_token": token, "session_id": session_id},
+                               room=sid, namespace=namespace)
+            previous = (await sio.get_session(sid, namespace=namespace) or {}).get("room")
+            if previous and previous != room_of(session_id):
+                left = sio.leave_room(sid, previous, namespace=namespace)
+                if inspect.isawaitable(left):
+                    await left
+            await sio.save_session(sid, {"room": room_of(session_id), "session_id": session_id}, namespace=namespace)
+            joined = sio.enter_room(sid, room_of(session_id), namespace=namespace)
+            if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10
+                await joined
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
-        sio.on("session_request", session_request, namespace=self.namespace)  # replaces Rasa's handler
+        async def handle_message(sid: str, data: Any) -> None:
+            session = await sio.get_session(sid, namespace=namespace) or {}
+            room = session.get("room")
+            if not room:
+                logger.info("Widget message before a session_request ignored")
+                return
+            data = data if isinstance(data, dict) else {}
+            text = data.get("message")
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE:
+                return
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            if not isinstance(metadata, dict):
+                metadata = {}
+            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            await on_new_message(
+                UserMessage(text, output_channel, room, input_channel=CHANNEL, metadata=metadata)
+            )
+
+        # Replace Rasa's handlers (python-socketio keeps one handler per event).
+        sio.on("connect", connect, namespace=namespace)
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=namespace)
         return hook
 
 
@@ -61,11 +150,11 @@ class SocketIOSender:
         self.input_channel = input_channel
 
     async def send_text(self, recipient_id: str, text: str) -> None:
-        """Emit ``text`` to the conversation ``recipient_id``."""
+        """Emit ``text`` to the widget session ``recipient_id`` (its room)."""
         output = self.input_channel.get_output_channel()
         if output is None:
             raise DeliveryError("the socket.io server is not running in this process")
-        await output.send_text_message(recipient_id, text)
+        await output.send_text_message(room_of(recipient_id), text)
 
 
 def register_socketio_sender(app: Any) -> Optional[SocketIOSender]:

@@ -1,10 +1,14 @@
 """WeChat Official Account channel (微信公众号): ``/webhooks/wechat/webhook``.
 
 - ``GET``: server verification (signature check, ``echostr`` echoed back).
-- ``POST``: every message is signature-checked (403, nothing processed, on
-  failure); safe mode (``encrypt_type=aes``) is decrypted with
-  ``WECHAT_ENCODING_AES_KEY`` and the reply encrypted. Plain and safe messages
-  are both accepted, as in WeChat's "compatible" mode, because both are signed.
+- ``POST``: every message is signature-checked in constant time, its timestamp
+  must be within ``WECHAT_TIMESTAMP_WINDOW`` (±300 s) and its nonce unused (nonces
+  are remembered in the shared store): 403, nothing processed, otherwise. When
+  ``WECHAT_ENCODING_AES_KEY`` is set, only safe mode (``encrypt_type=aes``) is
+  accepted: the message signature is checked, the body decrypted and the reply
+  encrypted. Without a key, plaintext messages are accepted. Bodies over 64 KB,
+  DTDs/entities, non-UTF-8 and malformed XML get 4xx. Replies are built with every
+  field in escaped CDATA (``]]>`` cannot end it).
 - WeChat gives up after 5 s and retries up to three times. Every message is
   claimed once by MsgId (events: FromUserName + CreateTime) in a shared store
   with a TTL (:mod:`bot.channels.state`); retries get ``success`` and are not
@@ -17,7 +21,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import re
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
@@ -30,9 +37,7 @@ from wechatpy import parse_message
 from wechatpy.client import WeChatClient
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.replies import TextReply
 from wechatpy.session import SessionStorage
-from wechatpy.utils import check_signature
 
 from bot.channels import common
 from bot.channels.common import OnNewMessage, setting
@@ -47,6 +52,46 @@ DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
 DEFAULT_DEDUPE_TTL = 3600.0
 #: Refresh the access token a few minutes before WeChat expires it.
 TOKEN_MARGIN = 300
+
+
+#: WeChat's messages are a few KB; anything much larger is not from WeChat.
+MAX_BODY = 64 * 1024
+#: How far a request's timestamp may be from our clock (seconds).
+DEFAULT_TIMESTAMP_WINDOW = 300
+XML_TYPES = ("text/xml", "application/xml", "text/plain")
+#: OpenIDs are 28 characters of base64url; allow some room, nothing else.
+OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def check(signature: str, *parts: str) -> bool:
+    """WeChat's SHA-1 signature of the sorted ``parts``, compared in constant time."""
+    expected = hashlib.sha1("".join(sorted(str(p) for p in parts)).encode("utf-8")).hexdigest()
+    return hmac.compare_digest(expected.encode(), (signature or "").strip().lower().encode("utf-8", "replace"))
+
+
+def _plain_xml(body: str) -> bool:
+    """No DTDs or entity declarations (no entity expansion), and it looks like WeChat's ``<xml>``."""
+    stripped = body.lstrip()
+    return stripped.startswith("<xml") and not _DOCTYPE.search(body)
+
+
+def cdata(value: Any) -> str:
+    """``value`` as CDATA; ``]]>`` inside it is split so it cannot end the section."""
+    return "<![CDATA[" + str(value).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def text_reply_xml(to_user: str, from_user: str, content: str, create_time: Optional[int] = None) -> str:
+    """A passive text reply, every field escaped."""
+    return (
+        "<xml>"
+        f"<ToUserName>{cdata(to_user)}</ToUserName>"
+        f"<FromUserName>{cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{int(create_time or time.time())}</CreateTime>"
+        f"<MsgType>{cdata('text')}</MsgType>"
+        f"<Content>{cdata(content)}</Content>"
+        "</xml>"
+    )
 
 
 class SharedTokenStorage(SessionStorage):
@@ -123,6 +168,8 @@ class WeChatInput(InputChannel):
             api_base_url=setting(c, "api_base_url", "WECHAT_API_BASE_URL", DEFAULT_API_BASE_URL),
             reply_timeout=float(setting(c, "reply_timeout", "WECHAT_REPLY_TIMEOUT", "4")),
             dedupe_ttl=float(setting(c, "dedupe_ttl", "WECHAT_DEDUPE_TTL", str(DEFAULT_DEDUPE_TTL))),
+            timestamp_window=float(
+                setting(c, "timestamp_window", "WECHAT_TIMESTAMP_WINDOW", str(DEFAULT_TIMESTAMP_WINDOW))),
         )
 
     def __init__(
@@ -134,8 +181,10 @@ class WeChatInput(InputChannel):
         api_base_url: str = DEFAULT_API_BASE_URL,
         reply_timeout: float = 4.0,
         dedupe_ttl: float = DEFAULT_DEDUPE_TTL,
+        timestamp_window: float = DEFAULT_TIMESTAMP_WINDOW,
     ) -> None:
         self.token = token
+        self.timestamp_window = timestamp_window
         self.app_id = app_id
         self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
         self.reply_timeout = reply_timeout
@@ -157,7 +206,7 @@ class WeChatInput(InputChannel):
 
         @hook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
-            if not self._signed(request):
+            if not await asyncio.to_thread(self._signed, request):
                 return response.text("forbidden", status=403)
             return response.text(request.args.get("echostr", ""))
 
@@ -168,37 +217,74 @@ class WeChatInput(InputChannel):
         return hook
 
     def _signed(self, request: Request) -> bool:
+        """The URL signature is WeChat's, fresh (±``timestamp_window`` s) and its nonce unused.
+
+        The signature covers only token, timestamp and nonce (not the body), so a
+        captured URL could be replayed with any body: each nonce is claimed once in
+        the shared store for twice the window, and older timestamps are refused.
+        """
         if not self.token:  # an empty token would make every signature forgeable
             logger.warning("WeChat request refused: WECHAT_TOKEN is not set")
             return False
+        timestamp, nonce = request.args.get("timestamp", ""), request.args.get("nonce", "")
+        if not check(request.args.get("signature", ""), self.token, timestamp, nonce):
+            return False
+        if not self._fresh(timestamp):
+            logger.warning("WeChat request refused: timestamp %r outside ±%ss", timestamp[:20], self.timestamp_window)
+            return False
+        if not nonce or len(nonce) > 64:
+            return False
+        if not kv_store().claim(f"wechat:nonce:{nonce}", 2 * self.timestamp_window):
+            logger.warning("WeChat request refused: nonce replayed")
+            return False
+        return True
+
+    def _fresh(self, timestamp: str) -> bool:
         try:
-            check_signature(
-                self.token,
-                request.args.get("signature", ""),
-                request.args.get("timestamp", ""),
-                request.args.get("nonce", ""),
-            )
-            return True
-        except InvalidSignatureException:
+            return abs(time.time() - int(timestamp)) <= self.timestamp_window
+        except ValueError:
             return False
 
     async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         started = time.monotonic()
-        if not self._signed(request):
-            logger.warning("WeChat POST with a bad signature from %s", request.ip)
+        if len(request.body) > MAX_BODY:
+            return response.text("payload too large", status=413)
+        if not await asyncio.to_thread(self._signed, request):
+            logger.warning("WeChat POST with a bad, stale or replayed signature from %s", request.ip)
             return response.text("forbidden", status=403)
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if content_type and content_type not in XML_TYPES:
+            return response.text("unsupported media type", status=415)
         safe_mode = request.args.get("encrypt_type") == "aes"
-        body = request.body.decode("utf-8", "replace")
+        if self.crypto is not None and not safe_mode:
+            # With an EncodingAESKey, plaintext would let a captured URL carry any message.
+            logger.warning("WeChat POST in plaintext refused: safe mode is configured")
+            return response.text("safe mode required", status=403)
+        try:
+            body = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return response.text("bad request", status=400)
+        if not _plain_xml(body):
+            return response.text("bad request", status=400)
         try:
             if safe_mode:
                 if self.crypto is None:
                     return response.text("safe mode is not configured", status=400)
+                encrypted = xmltodict.parse(body)["xml"]["Encrypt"]
+                if not isinstance(encrypted, str) or not check(
+                    request.args.get("msg_signature", ""), self.token,
+                    request.args.get("timestamp", ""), request.args.get("nonce", ""), encrypted,
+                ):
+                    logger.warning("WeChat POST with a bad message signature")
+                    return response.text("forbidden", status=403)
                 body = self.crypto.decrypt_message(
                     body,
                     request.args.get("msg_signature", ""),
                     request.args.get("timestamp", ""),
                     request.args.get("nonce", ""),
                 )
+                if not _plain_xml(body):
+                    return response.text("bad request", status=400)
         except (InvalidSignatureException, InvalidAppIdException):
             logger.warning("WeChat POST with a bad message signature or app id")
             return response.text("forbidden", status=403)
@@ -207,8 +293,10 @@ class WeChatInput(InputChannel):
         try:
             raw = xmltodict.parse(body)["xml"]
             message = parse_message(body)
-            if not raw.get("FromUserName") or not raw.get("MsgType"):
+            if not isinstance(raw, dict) or not raw.get("FromUserName") or not raw.get("MsgType"):
                 raise ValueError("missing FromUserName/MsgType")
+            if not isinstance(raw["FromUserName"], str) or not OPENID.match(raw["FromUserName"]):
+                raise ValueError("malformed FromUserName")
         except Exception:
             logger.info("WeChat POST with malformed XML ignored")
             return response.text("bad request", status=400)
@@ -248,7 +336,7 @@ class WeChatInput(InputChannel):
         content = "\n\n".join(t for t in texts if t)
         if not content:
             return response.text("success")
-        xml = TextReply(content=content, message=message).render()
+        xml = text_reply_xml(to_user=message.source, from_user=message.target, content=content)
         if safe_mode and self.crypto is not None:
             xml = self.crypto.encrypt_message(xml, request.args.get("nonce", ""), request.args.get("timestamp"))
         return response.text(xml, content_type="application/xml")

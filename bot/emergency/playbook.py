@@ -48,6 +48,7 @@ class Playbook:
     generic: Hazard
     not_now: Sequence[Pattern[str]]
     negation: Dict[str, Pattern[str]]
+    cues: Sequence[Pattern[str]] = ()
 
     def hazard(self, hazard_id: Optional[str]) -> Hazard:
         """The hazard with ``hazard_id``, or the generic emergency."""
@@ -97,6 +98,7 @@ def _load(path: str, duty_phone: Optional[str]) -> Playbook:
         generic=_hazard(raw["generic"], "generic"),
         not_now=_compile(raw["not_now"]["zh"] + raw["not_now"]["en"]),
         negation={lang: re.compile(raw["negations"][lang], re.IGNORECASE) for lang in ("zh", "en")},
+        cues=_compile(list((raw["generic"].get("cues") or {}).values())),
     )
 
 
@@ -118,6 +120,14 @@ def is_not_now(text: str, playbook: Optional[Playbook] = None) -> bool:
     """True for hypothetical, preventive or past wording ("如果着火怎么办", "yesterday the lift…")."""
     playbook = playbook or load_playbook()
     return any(p.search(text) for p in playbook.not_now)
+
+
+def says_emergency(text: str, playbook: Optional[Playbook] = None) -> bool:
+    """True when a message calls itself an emergency ("救命", "help me", "紧急情况") without naming a hazard."""
+    playbook = playbook or load_playbook()
+    if not text or is_not_now(text, playbook):
+        return False
+    return any(not _negated(playbook, text, m.start()) for p in playbook.cues for m in p.finditer(text))
 
 
 def detect_hazards(text: str, playbook: Optional[Playbook] = None) -> List[HazardMatch]:

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from sqlalchemy import case, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bot.channels.identity import CHANNELS, channel_of, conversation_id
 from bot.db import add_missing_columns, get_engine
 from bot.handoff.models import ACTIVE_STATUSES, Base, Handoff, HandoffStatus, utcnow
 
 logger = logging.getLogger(__name__)
+
+
+def namespaced(sender_id: str, channel: Optional[str]) -> Tuple[str, str]:
+    """``(conversation id, channel)`` of a resident (see :mod:`bot.channels.identity`)."""
+    known = channel_of(sender_id)
+    if known:
+        return sender_id, known
+    if channel in CHANNELS:
+        return conversation_id(channel, sender_id), channel
+    return sender_id, channel or "unknown"
 
 
 class HandoffNotFound(LookupError):
@@ -40,7 +51,12 @@ class HandoffStore:
 
     def open(self, sender_id: str, channel: str, language: str = "zh", reason: str = "requested",
              message: Optional[str] = None, priority: str = "normal") -> Handoff:
-        """Queue a conversation for staff; returns the open handoff if there already is one."""
+        """Queue a conversation for staff; returns the open handoff if there already is one.
+
+        ``sender_id`` is the conversation id (``"wechat:<openid>"``) or a platform id with
+        its ``channel``; the row always stores the namespaced conversation id.
+        """
+        sender_id, channel = namespaced(sender_id, channel)
         with self._sessions.begin() as session:
             existing = session.scalar(self._active_query(sender_id))
             if existing is not None:

@@ -3,9 +3,11 @@
 Emergencies must never depend on a classifier's mood: a message that matches
 the emergency playbook (``bot/emergency/playbook.yml``) gets intent
 ``emergency`` with confidence 1.0 and a ``hazard`` entity, whatever the
-transformer predicted. The other direction is guarded too: a hypothetical
-question ("如果电梯困人怎么办？") that the transformer called an emergency is
-answered as a question (``ask_question``) instead. The original prediction is
+transformer predicted. The other direction is guarded too: when the
+transformer calls a message an emergency but no hazard matches (a negated,
+hypothetical or simply misread message: "不是煤气味，是下水道返臭"), the
+emergency stands only if the message says so itself ("救命", "help me");
+otherwise the next intent of the ranking is used. The original prediction is
 kept in the message as ``linli_nlu_intent`` for debugging.
 """
 
@@ -20,17 +22,28 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.emergency.playbook import detect_hazards, is_not_now
+from bot.emergency.playbook import detect_hazards, says_emergency
 
 EMERGENCY = "emergency"
 QUESTION = "ask_question"
+
+
+def _demote(message: Message) -> None:
+    """Replace ``emergency`` by the next intent of the ranking (a false alarm costs the duty staff)."""
+    ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != EMERGENCY]
+    message.set("linli_nlu_intent", message.get(INTENT) or {}, add_to_output=True)
+    following = ranking[0] if ranking else {"name": QUESTION, "confidence": 0.0}
+    message.set(INTENT, dict(following), add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
 
 def _promote(message: Message, intent: str) -> None:
     """Make ``intent`` the top intent with confidence 1.0, keeping the rest of the ranking."""
     original = message.get(INTENT) or {}
     message.set("linli_nlu_intent", original, add_to_output=True)
-    ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent]
+    # The others are halved: the FallbackClassifier's ambiguity check must not undo the decision.
+    ranking = [{**r, "confidence": float(r.get("confidence") or 0) / 2}
+               for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent]
     message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}, *ranking], add_to_output=True)
 
@@ -68,6 +81,6 @@ class EmergencyDetector(GraphComponent):
                     for m in matches
                 ]
                 message.set(ENTITIES, [*message.get(ENTITIES, []), *hazards], add_to_output=True)
-            elif (message.get(INTENT) or {}).get("name") == EMERGENCY and is_not_now(text):
-                _promote(message, QUESTION)
+            elif (message.get(INTENT) or {}).get("name") == EMERGENCY and not says_emergency(text):
+                _demote(message)
         return messages

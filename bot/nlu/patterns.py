@@ -30,7 +30,7 @@ def normalise_phone(raw: str) -> Optional[str]:
     Chinese mobiles become 11 digits ("13812345678"), landlines "021-12345678"
     style digits without separators, international numbers "+" and digits.
     """
-    text = raw.strip()
+    text = fold_width(raw.strip())
     digits = re.sub(r"[\s\-()]", "", text)
     if digits.startswith("0086"):
         digits = "+86" + digits[4:]
@@ -433,11 +433,12 @@ def parse_unit(text: str) -> Optional[Unit]:
 
 
 def find_phones(text: str) -> Iterator[Match]:
-    """Yield every phone number in ``text`` with its normalised value."""
-    for m in _PHONE.finditer(text):
+    """Yield every phone number in ``text`` with its normalised value (full-width digits too)."""
+    folded = fold_width(text)  # same length: offsets still point into ``text``
+    for m in _PHONE.finditer(folded):
         value = normalise_phone(m.group(0))
         if value:
-            yield Match("phone", m.start(), m.end(), m.group(0), value)
+            yield Match("phone", m.start(), m.end(), text[m.start():m.end()], value)
 
 
 # ---------------------------------------------------------------- tickets

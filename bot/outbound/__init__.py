@@ -14,6 +14,9 @@ from __future__ import annotations
 import logging
 from typing import Dict, Optional, Protocol, runtime_checkable
 
+from bot.channels.identity import platform_id
+from bot.settings import redact
+
 logger = logging.getLogger(__name__)
 
 
@@ -45,10 +48,19 @@ def sender_for(channel: str) -> Optional[Sender]:
 async def send_text(channel: str, recipient_id: str, text: str) -> None:
     """Send ``text`` to a resident on the channel they used.
 
+    ``recipient_id`` is the platform id (a ticket's ``sender_id``) or the conversation
+    id ``"<channel>:<platform id>"`` (a handoff's); the sender always gets the platform id.
     Raises :class:`DeliveryError` when the channel cannot deliver proactive
-    messages (for example the plain REST channel, which only answers requests).
+    messages (for example the plain REST channel, which only answers requests); its
+    text never contains a secret (API URLs with ``secret=``, bot tokens), because
+    callers show it to staff and store it.
     """
     sender = _senders.get(channel)
     if sender is None:
         raise DeliveryError(f"no proactive sender registered for channel {channel!r}")
-    await sender.send_text(recipient_id, text)
+    try:
+        await sender.send_text(platform_id(channel, recipient_id), text)
+    except DeliveryError as exc:
+        raise DeliveryError(redact(exc)) from None
+    except Exception as exc:  # a channel bug: still no secret in what callers see
+        raise DeliveryError(redact(f"{type(exc).__name__}: {exc}")) from None

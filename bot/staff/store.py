@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import get_engine
 from bot.staff.models import ROLES, Base, StaffSession, StaffUser, as_utc, utcnow
-from bot.staff.passwords import DUMMY_HASH, hash_password, verify_password
+from bot.staff.passwords import DUMMY_HASH, MAX_LENGTH, hash_password, needs_rehash, verify_password
+from bot.staff.throttle import normalise_username
 
 DEFAULT_SESSION_TTL = 8 * 3600
 
@@ -75,9 +76,11 @@ class StaffStore:
     def create_user(self, username: str, password: str, role: str = "agent",
                     display_name: Optional[str] = None) -> StaffUser:
         """Add a user; raises :class:`UserExists` or ``ValueError`` (bad role, short password)."""
-        username = username.strip()
-        if not username:
-            raise ValueError("a username is required")
+        username = normalise_username(username)
+        if not username or len(username) > 64 or any(c.isspace() or not c.isprintable() for c in username):
+            raise ValueError("a username is required: up to 64 characters, no spaces")
+        if self.get_user(username) is not None:
+            raise UserExists(f"user {username!r} already exists")
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         user = StaffUser(username=username, display_name=(display_name or username).strip(),
@@ -92,7 +95,8 @@ class StaffStore:
     def set_password(self, username: str, password: str) -> None:
         """Change a password and log the user out everywhere."""
         with self._sessions.begin() as session:
-            user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+            found = self.get_user(username)
+            user = session.get(StaffUser, found.id) if found is not None else None
             if user is None:
                 raise LookupError(f"no user {username!r}")
             user.password_hash = hash_password(password)
@@ -101,7 +105,8 @@ class StaffStore:
     def set_active(self, username: str, active: bool) -> StaffUser:
         """Enable or disable an account; disabling ends its sessions."""
         with self._sessions.begin() as session:
-            user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+            found = self.get_user(username)
+            user = session.get(StaffUser, found.id) if found is not None else None
             if user is None:
                 raise LookupError(f"no user {username!r}")
             user.active = active
@@ -115,19 +120,37 @@ class StaffStore:
             return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
 
     def get_user(self, username: str) -> Optional[StaffUser]:
-        """The user with this username, if any."""
+        """The user with this username (compared normalised: spaces, case, width), if any."""
+        wanted = normalise_username(username)
         with self._sessions() as session:
-            return session.scalar(select(StaffUser).where(StaffUser.username == username))
+            user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+            if user is not None or not wanted:
+                return user
+            user = session.scalar(select(StaffUser).where(StaffUser.username == wanted))
+            if user is not None:
+                return user
+            # Accounts created before usernames were normalised ("Admin"): compare in Python.
+            for candidate in session.scalars(select(StaffUser).where(func.lower(StaffUser.username) == wanted.lower())):
+                if normalise_username(candidate.username) == wanted:
+                    return candidate
+            return None
 
     # ------------------------------------------------------------ sessions
     def login(self, username: str, password: str) -> tuple:
         """Check credentials and open a session: returns ``(token, identity, expires_at)``."""
-        user = self.get_user(username.strip())
+        if len(password) > MAX_LENGTH:
+            raise AuthError("wrong username or password")
+        user = self.get_user(normalise_username(username))
         if user is None:
             verify_password(password, DUMMY_HASH)  # same cost as a real check
             raise AuthError("wrong username or password")
         if not verify_password(password, user.password_hash) or not user.active:
             raise AuthError("wrong username or password")
+        if needs_rehash(user.password_hash):  # stored with older, weaker parameters
+            with self._sessions.begin() as session:
+                row = session.get(StaffUser, user.id)
+                if row is not None:
+                    row.password_hash = hash_password(password)
         token = secrets.token_urlsafe(32)
         expires_at = utcnow() + self.ttl
         with self._sessions.begin() as session:

@@ -1,40 +1,86 @@
-"""Slow down password guessing: too many failed logins for one username from one address."""
+"""Slow down password guessing, in the shared store (database or Redis), so every
+server process and every restart sees the same counts.
+
+Each login *attempt* is counted before the password is checked (so parallel
+guesses cannot all slip through before the first failure is recorded), in three
+fixed windows of ``LINLI_LOGIN_WINDOW_SECONDS``:
+
+- per (client address, username): ``LINLI_LOGIN_MAX_FAILURES`` attempts;
+- per username from any address: 4× that (a distributed guess);
+- per client address for any username: 4× that (password spraying).
+
+A successful login clears its (address, username) window. Usernames are
+normalised the way the login does (:func:`normalise_username`), so " Admin"
+counts as "admin". The client address is Sanic's ``request.remote_addr``, which
+is the real client only behind a proxy configured with ``LINLI_PROXIES_COUNT``.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import time
-from collections import defaultdict, deque
-from typing import Deque, Dict, Tuple
+import unicodedata
+from typing import Optional
+
+from bot.channels.state import KeyValueStore, kv_store
+
+
+def normalise_username(username: str) -> str:
+    """The canonical form of a username: NFKC, no surrounding spaces, case-folded."""
+    return unicodedata.normalize("NFKC", username or "").strip().casefold()
+
+
+def _part(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:32]
 
 
 class LoginThrottle:
-    """In memory (one server worker): ``LINLI_LOGIN_MAX_FAILURES`` failures per
-    ``LINLI_LOGIN_WINDOW_SECONDS`` for a (client address, username) pair block further tries."""
+    """Counts login attempts per address+username, per username and per address."""
 
-    def __init__(self, max_failures: int = 0, window_seconds: float = 0) -> None:
+    def __init__(self, max_failures: int = 0, window_seconds: float = 0, store: Optional[KeyValueStore] = None) -> None:
         self.max_failures = max_failures or int(os.environ.get("LINLI_LOGIN_MAX_FAILURES", "5"))
         self.window = window_seconds or float(os.environ.get("LINLI_LOGIN_WINDOW_SECONDS", "300"))
-        self._failures: Dict[Tuple[str, str], Deque[float]] = defaultdict(deque)
+        self._store = store
 
-    def _recent(self, key: Tuple[str, str], now: float) -> Deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    @property
+    def store(self) -> KeyValueStore:
+        if self._store is None:
+            self._store = kv_store()
+        return self._store
+
+    def _keys(self, address: str, username: str):  # type: ignore[no-untyped-def]
+        user, addr = _part(normalise_username(username)), _part(address or "-")
+        return (f"login:pair:{addr}:{user}", self.max_failures), \
+            (f"login:user:{user}", self.max_failures * 4), \
+            (f"login:addr:{addr}", self.max_failures * 4)
+
+    def attempt(self, address: str, username: str) -> int:
+        """Count one attempt; returns 0 if it may go ahead, else seconds to wait (no password check).
+
+        An attempt refused by its (address, username) window is not counted again in the
+        wider windows, so hammering one account cannot lock a whole address out.
+        """
+        (pair, pair_limit), *wider = self._keys(address, username)
+        if self.store.incr(pair, self.window) > pair_limit:
+            return int(self.window)
+        over = [self.store.incr(key, self.window) > limit for key, limit in wider]
+        return int(self.window) if any(over) else 0
 
     def retry_after(self, address: str, username: str) -> int:
-        """Seconds until this pair may try again (0: allowed now)."""
-        now = time.monotonic()
-        failures = self._recent((address, username.lower()), now)
-        if len(failures) < self.max_failures:
-            return 0
-        return max(1, int(failures[0] + self.window - now) + 1)
+        """Seconds until this pair may try again (0: allowed now), without counting an attempt."""
+        for key, limit in self._keys(address, username):
+            value = self.store.get(key)
+            if value is not None and int(value) >= limit:
+                return int(self.window)
+        return 0
 
     def failed(self, address: str, username: str) -> None:
-        """Record a failed attempt."""
-        self._failures[(address, username.lower())].append(time.monotonic())
+        """Kept for callers of the old interface: attempts are counted by :meth:`attempt`."""
 
     def succeeded(self, address: str, username: str) -> None:
-        """Forget the failures of a pair after a successful login."""
-        self._failures.pop((address, username.lower()), None)
+        """A successful login clears its (address, username) window and is not held
+        against the username or the address."""
+        (pair, _), *wider = self._keys(address, username)
+        self.store.delete(pair)
+        for key, _limit in wider:
+            self.store.incr(key, self.window, -1)

@@ -323,8 +323,33 @@ def clean_description(text: str) -> Optional[str]:
     meaningful = len(_MEANINGFUL.findall(residue))
     if meaningful < 2 and not (meaningful == 1 and infer_category(residue)):
         return None
-    description = re.sub(r"\s+", " ", stripped).strip(_EDGE)
+    description = _without_urgency_clauses(re.sub(r"\s+", " ", stripped).strip(_EDGE))
     return description or None
+
+
+_URGENCY_ONLY = re.compile(
+    r"^(?:其实|但是|不过|也|还|倒是)?(?:是|不是很|不是特别|不太|不算|没那么|没有那么|不怎么|不|挺|很|非常|特别|比较|有点|超级|太|真的|蛮)?"
+    r"(?:急|紧急|着急)(?:的|了|啊|呀|哦|吧|死了)?$"
+    r"|^(?:可以等|慢慢来|有空再来|不着急|越快越好|尽快|马上|急不急都行)$"
+    r"|^(?:but |and )?(?:it'?s |it is |this is )?(?:not |not really |not that |not very |pretty |quite |very |kind of |a bit |really )?"
+    r"(?:urgent|an emergency)(?: at all| after all)?$|^(?:no rush|no hurry|it can wait|whenever|asap)$",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r"[^\s,，。;；!！]+(?:\s+[A-Za-z][^\s,，。;；!！]*)*")
+
+
+def _without_urgency_clauses(description: str) -> str:
+    """Drop clauses that only say how urgent it is ("不是很急", "no rush"): the urgency has its own field.
+
+    A clause that also names a problem stays ("水漫出来了很急" is one clause).
+    """
+    kept = description
+    for match in reversed(list(_CLAUSE.finditer(description))):
+        clause = match.group(0)
+        if _URGENCY_ONLY.match(clause.strip()) and infer_urgency(clause):
+            kept = kept[: match.start()] + kept[match.end():]
+    kept = _REPEATED_SEPARATORS.sub(r"\1", kept).strip(_EDGE)
+    return re.sub(r"\s+", " ", kept) if _MEANINGFUL.search(kept) else description
 
 
 # ---------------------------------------------------------------- several problems
@@ -365,6 +390,16 @@ def _thing(piece: str) -> Optional[Tuple[str, str]]:
 
 def _is_problem(piece: str) -> bool:
     return bool(infer_category(piece)) and bool(_PROBLEM.search(piece))
+
+
+def describes_a_fault(text: str) -> bool:
+    """True when ``text`` says something is wrong ("漏", "堵", "坏", "broken", "not working")."""
+    return bool(_PROBLEM.search(text))
+
+
+def names_a_problem(text: str) -> bool:
+    """True when ``text`` says what is wrong or with what ("马桶堵了", "the lift"), not only "I want a repair"."""
+    return bool(infer_category(text) or _PROBLEM.search(text))
 
 
 def split_problems(description: str) -> List[str]:

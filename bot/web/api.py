@@ -26,14 +26,17 @@ from sanic.response import HTTPResponse
 
 from bot import ROOT
 from bot.handoff.desk import Desk, run_timeouts
-from bot.handoff.gate import install_gate
+from bot.handoff.gate import HandoffGate
 from bot.handoff.hub import hub
 from bot.conversations import full_tracker
 from bot.handoff.conversation import transcript
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffConflict, HandoffNotFound, HandoffStore
 from bot.staff.store import AuthError, Identity, StaffStore, UserExists
+from bot.staff.passwords import MAX_LENGTH as MAX_PASSWORD
 from bot.staff.throttle import LoginThrottle
+from bot.privacy import audit_log, mask_phones
+from bot.channels.identity import conversation_id as _conversation_id
 from bot.tickets import InvalidTransition, TicketNotFound, TicketStore
 from bot.web import stats
 from bot.web.openapi import openapi_document
@@ -67,12 +70,16 @@ async def _start_handoff(app: Any, _loop: Any) -> None:
     else:
         register_notifications(app.ctx.ticket_store)
 
+    gate = HandoffGate(app.ctx.handoff_store, settings)
+
     def current_desk() -> Optional[Desk]:
         agent = getattr(app.ctx, "agent", None)
         if agent is None or agent.processor is None:
             return None
         # Rasa may load a new model (PUT /model), which brings a new processor: gate it too.
-        install_gate(agent, app.ctx.handoff_store, settings)
+        # One gate for the process: installing it again on the same processor is a no-op
+        # (a new gate per call would wrap the prediction loop once per desk request).
+        gate.install(agent.processor)
         return Desk(agent, app.ctx.handoff_store)
 
     app.ctx.linli_desk = current_desk
@@ -136,6 +143,11 @@ def desk_of(request: Request) -> Optional[Desk]:
     return request.app.ctx.linli_desk()
 
 
+def valid_id(value: int) -> bool:
+    """Row ids the databases can hold (a larger one would overflow SQLite/PostgreSQL integers)."""
+    return 0 < value < 2**31
+
+
 def int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
     """An integer query parameter clamped to [low, high]; ValueError names the parameter."""
     try:
@@ -155,32 +167,47 @@ def _parse_date(value: Optional[str], name: str) -> Optional[datetime]:
 
 
 # ---------------------------------------------------------------- session
+def client_address(request: Request) -> str:
+    """The client's address: from the trusted proxy's headers when LINLI_PROXIES_COUNT is set
+    (Sanic's ``remote_addr``), else the connection's peer."""
+    return request.remote_addr or request.ip or "-"
+
+
+def cookie_secure(request: Request) -> bool:
+    """Session cookies are ``Secure`` unless LINLI_COOKIE_SECURE=false (development over plain HTTP)."""
+    security = getattr(request.app.ctx, "linli_security", None)
+    return request.scheme == "https" or security is None or security.cookie_secure
+
+
 @blueprint.post("/login")
 async def login(request: Request) -> HTTPResponse:
     """Check username and password; open a session (cookie + token)."""
     data = body(request)
-    username, password = str(data.get("username") or ""), str(data.get("password") or "")
-    if not username or not password:
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:
         return error(400, "missing_credentials", "Send {\"username\": ..., \"password\": ...} as JSON.")
-    throttle, address = request.app.ctx.login_throttle, request.remote_addr or request.ip or "-"
-    wait = throttle.retry_after(address, username)
+    if len(username) > 128 or len(password) > MAX_PASSWORD:
+        return error(400, "too_long", f"Usernames have at most 64 and passwords at most {MAX_PASSWORD} characters.")
+    throttle, address = request.app.ctx.login_throttle, client_address(request)
+    # Counted before the password is checked: parallel guesses cannot outrun the limit.
+    wait = await asyncio.to_thread(throttle.attempt, address, username)
     if wait:
-        return error(429, "too_many_attempts", f"Too many failed logins; try again in {wait} seconds.")
+        return error(429, "too_many_attempts", f"Too many login attempts; try again in {wait} seconds.")
     try:
         # scrypt is deliberately slow: keep it off the event loop.
         token, user, expires_at = await asyncio.to_thread(request.app.ctx.staff_store.login, username, password)
     except AuthError:
-        throttle.failed(address, username)
         return error(401, "wrong_credentials", "Wrong username or password.")
-    throttle.succeeded(address, username)
-    resp = response.json({"user": user.public(), "token": token, "expires_at": expires_at.isoformat()})
+    await asyncio.to_thread(throttle.succeeded, address, username)
+    resp = response.json({"user": user.public(), "token": token, "expires_at": expires_at.isoformat()},
+                         headers={"Cache-Control": "no-store"})
     resp.cookies[COOKIE] = token
     cookie = resp.cookies[COOKIE]
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["path"] = "/"
     cookie["max-age"] = int(request.app.ctx.staff_store.ttl.total_seconds())
-    if request.scheme == "https":
+    if cookie_secure(request):
         cookie["secure"] = True
     return resp
 
@@ -221,12 +248,37 @@ async def list_handoffs(request: Request) -> HTTPResponse:
         return error(400, "bad_parameter", str(exc))
     rows = await asyncio.to_thread(request.app.ctx.handoff_store.list, statuses or None, limit=limit)
     now = datetime.now(timezone.utc)
-    return response.json({"handoffs": [h.as_dict(now) for h in rows],
+    return response.json({"handoffs": [_masked_handoff(h.as_dict(now)) for h in rows],
                           "timeout_seconds": request.app.ctx.linli_settings.timeout_seconds})
+
+
+def _masked_handoff(data: Dict[str, Any]) -> Dict[str, Any]:
+    """A handoff for the queue: phone numbers in the message preview masked."""
+    data["last_message"] = mask_phones(data.get("last_message"))
+    return data
+
+
+def _resident_of_ticket(ticket: Any) -> str:
+    try:
+        return _conversation_id(ticket.channel, ticket.sender_id)
+    except ValueError:
+        return f"{ticket.channel}:{ticket.sender_id}"
+
+
+async def audit(request: Request, action: str, resident: Optional[str], subject: Any = None,
+                detail: Optional[str] = None) -> None:
+    """Record that the logged-in staff member saw a resident's data."""
+    try:
+        await asyncio.to_thread(audit_log().record, f"staff:{user_of(request).username}", action, resident,
+                                None if subject is None else str(subject), detail)
+    except Exception:  # never hide data the desk needs because the log failed; do shout
+        logger.exception("Could not write the audit log (%s %s)", action, subject)
 
 
 async def _handoff_and_desk(request: Request, handoff_id: int) -> Union[Tuple[Any, Desk], HTTPResponse]:
     """The handoff and the desk for a conversation view, or the error response (404 / 503)."""
+    if not valid_id(handoff_id):
+        return error(404, "not_found", f"No handoff {handoff_id}; GET /api/handoffs lists them.")
     try:
         handoff = await asyncio.to_thread(request.app.ctx.handoff_store.get, handoff_id)
     except HandoffNotFound:
@@ -246,6 +298,7 @@ async def get_handoff(request: Request, handoff_id: int) -> HTTPResponse:
         return found
     handoff, desk = found
     tracker = await full_tracker(desk.agent, handoff.sender_id)
+    await audit(request, "view_transcript", handoff.sender_id, f"handoff {handoff_id}")
     return response.json({"handoff": handoff.as_dict(), "messages": transcript(tracker)})
 
 
@@ -275,6 +328,8 @@ async def handoff_messages(request: Request, handoff_id: int) -> HTTPResponse:
 
 
 async def _desk_action(request: Request, handoff_id: int, run: Callable[[Desk], Awaitable[Dict[str, Any]]]) -> HTTPResponse:
+    if not valid_id(handoff_id):
+        return error(404, "not_found", f"No handoff {handoff_id}; GET /api/handoffs lists them.")
     desk = desk_of(request)
     if desk is None:
         return error(503, "loading", "The assistant is still loading; retry in a moment.")
@@ -322,7 +377,7 @@ async def close_handoff(request: Request, handoff_id: int) -> HTTPResponse:
 @blueprint.get("/tickets")
 @authenticated()
 async def list_tickets(request: Request) -> HTTPResponse:
-    """Tickets filtered by ``status`` (comma-separated), ``category``, ``type``, ``unit``, ``since``, ``until``."""
+    """Tickets filtered by ``status`` (comma-separated), ``category``, ``type``, ``unit``, ``building``, ``urgency``, ``since``, ``until``."""
     args = request.args
     try:
         since = _parse_date(args.get("since"), "since")
@@ -335,7 +390,8 @@ async def list_tickets(request: Request) -> HTTPResponse:
     statuses = [s for s in (args.get("status") or "").split(",") if s] or None
     tickets = await asyncio.to_thread(
         request.app.ctx.ticket_store.search, status=statuses, ticket_type=args.get("type") or None, category=args.get("category") or None,
-        unit=args.get("unit") or None, since=since, until=until, limit=limit, offset=offset)
+        unit=args.get("unit") or None, building=args.get("building") or None, urgency=args.get("urgency") or None,
+        since=since, until=until, limit=limit, offset=offset)
     return response.json({"tickets": [ticket_dict(t, full=False) for t in tickets]})
 
 
@@ -353,9 +409,10 @@ async def get_ticket(request: Request, number: str) -> HTTPResponse:
     """One ticket with its history and attachments."""
     try:
         ticket = await asyncio.to_thread(request.app.ctx.ticket_store.get, number)
-        return response.json({"ticket": ticket_dict(ticket)})
     except TicketNotFound as exc:
         return _ticket_error(exc, number)
+    await audit(request, "view_ticket", _resident_of_ticket(ticket), ticket.number)
+    return response.json({"ticket": ticket_dict(ticket)})
 
 
 @blueprint.post("/tickets/<number:str>/assign")
@@ -406,6 +463,8 @@ async def add_ticket_note(request: Request, number: str) -> HTTPResponse:
 @authenticated()
 async def ticket_attachment(request: Request, number: str, attachment_id: int) -> HTTPResponse:
     """A ticket's photo: redirect for URLs, the file for paths under ``var/``."""
+    if not valid_id(attachment_id):
+        return error(404, "not_found", f"Ticket {number} has no attachment {attachment_id}.")
     try:
         ticket = await asyncio.to_thread(request.app.ctx.ticket_store.get, number)
     except TicketNotFound as exc:
@@ -414,6 +473,7 @@ async def ticket_attachment(request: Request, number: str, attachment_id: int) -
     if attachment is None:
         return error(404, "not_found", f"Ticket {number} has no attachment {attachment_id}.")
     ref = attachment.ref
+    await audit(request, "view_attachment", _resident_of_ticket(ticket), ticket.number, f"attachment {attachment_id}")
     if ref.startswith(("http://", "https://")):
         return response.redirect(ref)
     var = (ROOT / "var").resolve()
@@ -489,3 +549,18 @@ async def set_user_active(request: Request, username: str) -> HTTPResponse:
     except LookupError:
         return error(404, "not_found", f"No user {username!r}.")
     return response.json({"user": user.public()})
+
+
+# ---------------------------------------------------------------- audit log (admin)
+@blueprint.get("/audit")
+@authenticated(admin=True)
+async def list_audit(request: Request) -> HTTPResponse:
+    """Who viewed or exported which resident's data, newest first (admin only)."""
+    try:
+        limit, offset = int_arg(request, "limit", 100, 1, 1000), int_arg(request, "offset", 0, 0, 10**9)
+    except ValueError as exc:
+        return error(400, "bad_parameter", str(exc))
+    actor = request.args.get("actor") or None
+    resident = request.args.get("resident") or None
+    entries = await asyncio.to_thread(audit_log().list, limit, offset, actor, resident)
+    return response.json({"entries": entries})

@@ -7,28 +7,29 @@
 
       <script src="https://linli.example.com/chat/widget.js" data-lang="zh" async></script>
 
-- ``GET /chat/history/<session_id>``: the conversation's user and bot messages
-  (from the tracker store), so a reload or a reconnect shows the history.
+- ``POST /chat/session``: a new, server-signed widget session (``session_token``).
+- ``GET /chat/history`` with ``Authorization: Bearer <session_token>``: the
+  conversation's user and bot messages (from the tracker store), so a reload or a
+  reconnect shows the history. Without a valid token: 401.
 - ``/chat/static/*``: the page's JS/CSS and the vendored socket.io client.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.webchat import register_socketio_sender
+from bot.channels.webchat import issue_session, register_socketio_sender, room_of, session_of
 
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+NO_STORE = {"Cache-Control": "no-store"}
 #: The newest messages shown after a reload.
 HISTORY_LIMIT = 200
 
@@ -86,16 +87,33 @@ def history_messages(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return messages[-HISTORY_LIMIT:]
 
 
-@blueprint.get("/chat/history/<session_id:str>")
-async def chat_history(request: Request, session_id: str) -> HTTPResponse:
-    """The conversation's messages; the session id is a random secret only its browser knows."""
-    if not _SESSION_ID.match(session_id):
-        return response.json({"error": "bad session id"}, status=400)
+def _token(request: Request) -> Optional[str]:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-linli-chat-token")
+
+
+@blueprint.post("/chat/session")
+async def new_session(request: Request) -> HTTPResponse:
+    """A new widget session: ``{"session_id", "session_token"}``; only the token proves it."""
+    session_id, token = issue_session()
+    return response.json({"session_id": session_id, "session_token": token}, headers=NO_STORE)
+
+
+@blueprint.get("/chat/history")
+async def chat_history(request: Request) -> HTTPResponse:
+    """The conversation of the widget session whose signed token is in ``Authorization: Bearer``."""
+    session_id = session_of(_token(request))
+    if session_id is None:
+        return response.json({"error": "unauthenticated",
+                              "message": "Send the widget's session token as Authorization: Bearer <token>."},
+                             status=401, headers=NO_STORE)
     agent = getattr(request.app.ctx, "agent", None)
     if agent is None or agent.tracker_store is None:
-        return response.json({"messages": []}, status=503)
-    tracker = await agent.tracker_store.retrieve_full_tracker(session_id)
+        return response.json({"messages": []}, status=503, headers=NO_STORE)
+    tracker = await agent.tracker_store.retrieve_full_tracker(room_of(session_id))
     if tracker is None:
-        return response.json({"messages": []})
+        return response.json({"messages": []}, headers=NO_STORE)
     events = [event.as_dict() for event in tracker.events]
-    return response.json({"messages": history_messages(events)}, headers={"Cache-Control": "no-store"})
+    return response.json({"messages": history_messages(events)}, headers=NO_STORE)

@@ -34,7 +34,7 @@ _ERROR_TEXT = {
     404: "Not found",
     409: "Conflict with the current state (closed, taken by someone else, invalid status change)",
     415: "Cookie-authenticated writes must be application/json",
-    429: "Too many failed logins for this username from this address: wait",
+    429: "Too many login attempts for this username or from this address: wait",
     503: "The assistant is still loading",
 }
 
@@ -102,6 +102,7 @@ def openapi_document() -> Dict[str, Any]:
             params=[_q("status", "comma-separated: open, assigned, in_progress, resolved, closed"),
                     _q("category", "plumbing, electrical, elevator, doors_locks, public_area, appliance, other"),
                     _q("type", "repair or complaint"), _q("unit", "part of the unit, e.g. 3栋"),
+                    _q("building", "building number or letter, e.g. 5"), _q("urgency", "urgent or normal"),
                     _q("since", "created on or after (YYYY-MM-DD or ISO time, UTC)"),
                     _q("until", "created up to this day, inclusive (YYYY-MM-DD)"),
                     _q("limit", "max 500", "integer"), _q("offset", "for paging", "integer")],
@@ -147,6 +148,14 @@ def openapi_document() -> Dict[str, Any]:
         "/api/users/{username}/active": {"post": _op(
             "Enable or disable an account (admin); disabling ends its sessions", _obj(user=_REF("User")),
             params=[_p("username")], request=_obj(active=_B), errors=(401, 403, 404, 415), tag="users")},
+        "/api/audit": {"get": _op(
+            "Audit log (admin): which staff member viewed or exported which resident's data, newest first",
+            _obj(entries={"type": "array", "items": _obj(id=_I, at=_S, actor=_S, action=_S, resident=_S,
+                                                         subject=_S, detail=_S)}),
+            params=[_q("limit", "at most this many (1-1000, default 100)", "integer"),
+                    _q("offset", "skip this many", "integer"), _q("actor", "only this actor, e.g. staff:wang"),
+                    _q("resident", "only this resident, e.g. wechat:o6_bmj...")],
+            errors=(400, 401, 403), tag="users")},
     }
     schemas = {
         "Error": _obj(error=_S, message=_S),

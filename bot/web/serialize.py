@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
+from bot.privacy import mask_phone, mask_phones
 from bot.tickets.labels import label
 
 
@@ -20,7 +21,11 @@ def _labels(kind: str, code: Optional[str]) -> Dict[str, str]:
 
 
 def ticket_dict(ticket: Any, full: bool = True) -> Dict[str, Any]:
-    """A ticket for the API; ``full`` adds its history and attachments."""
+    """A ticket for the API; ``full`` adds its history and attachments.
+
+    Lists (``full=False``) mask the resident's phone number (``138****5678``), also
+    inside the description; only the ticket's own page shows it in full.
+    """
     data: Dict[str, Any] = {
         "number": ticket.number,
         "type": ticket.type,
@@ -29,6 +34,11 @@ def ticket_dict(ticket: Any, full: bool = True) -> Dict[str, Any]:
         "urgency": ticket.urgency,
         "unit": ticket.unit,
         "location": ticket.location,
+        "building": ticket.building,
+        "entrance": ticket.entrance,
+        "room": ticket.room,
+        "area": ticket.area,
+        "visit_time": ticket.visit_time,
         "description": ticket.description,
         "phone": ticket.phone,
         "assignee": ticket.assignee,
@@ -44,6 +54,9 @@ def ticket_dict(ticket: Any, full: bool = True) -> Dict[str, Any]:
             "urgency": _labels("urgency", ticket.urgency),
         },
     }
+    if not full:
+        data["phone"] = mask_phone(data["phone"])
+        data["description"] = mask_phones(data["description"])
     if full:
         data["events"] = [
             {"at": iso(e.at), "actor": e.actor, "action": e.action, "from_status": e.from_status,

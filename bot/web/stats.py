@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.tickets.models import Ticket, TicketEvent
+from bot.privacy import mask_phones
 from bot.web.serialize import iso
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
@@ -90,4 +91,7 @@ def unanswered(limit: int = 200) -> Dict[str, Any]:
             example.setdefault(key, entry.get("question", ""))
     top = [{"question": example[key], "count": n} for key, n in counts.most_common(20)]
     latest = [{k: e.get(k) for k in ("ts", "question", "language", "confidence", "sender_id")} for e in entries]
+    for entry in latest:  # a dashboard, not a resident's page: no phone numbers
+        entry["question"] = mask_phones(entry.get("question"))
+    top = [{**t, "question": mask_phones(t["question"])} for t in top]
     return {"latest": latest, "top": top}

@@ -53,3 +53,19 @@ def test_named_fields_and_new_descriptions() -> None:
     assert description_change("问题是马桶堵了") == "马桶堵了"
     assert description_change("the problem is actually the shower drain") == "the shower drain"
     assert description_change("电话是13812345678") is None
+
+
+def test_dont_know_and_what_are_answers_not_questions() -> None:
+    assert not is_question("不知道几号")
+    assert not is_question("啥？")
+    assert not is_question("dunno, you tell me?")
+    assert is_question("快递柜在哪儿来着")
+
+
+def test_small_talk_needs_its_words() -> None:
+    from actions.form_turn import is_small_talk
+
+    assert is_small_talk("你好", {"name": "greet"})
+    assert not is_small_talk("就在我家啊", {"name": "greet"})
+    assert is_small_talk("谢谢啦", {"name": "thank"})
+    assert is_small_talk("查一下工单", {"name": "check_ticket"})

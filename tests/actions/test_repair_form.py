@@ -148,3 +148,47 @@ async def test_coming_back_after_an_interruption_reads_nothing_again(dispatcher,
                        slots={**FILLED, "urgency": None},
                        after=[{"event": "action", "name": "action_check_ticket"}, {"event": "bot", "text": "…"}])
     assert slot_events(events) == {"requested_slot": "urgency"} and not dispatcher.messages
+
+
+async def test_the_last_number_is_the_one_meant(dispatcher, domain) -> None:
+    events = await run(dispatcher, domain, "电话是13812345678不对是13912345678", requested="phone",
+                       slots={**FILLED, "phone": None})
+    assert slot_events(events)["phone"] == "13912345678"
+
+
+async def test_another_room_in_the_same_building(dispatcher, domain) -> None:
+    place = json.dumps({"kind": "flat", "building": "7", "entrance": "2", "room": "803", "area": None, "missing": None})
+    events = await run(dispatcher, domain, "等下房号说错了，是804", requested="phone",
+                       slots={**FILLED, "unit": "7栋2单元803", "location": place, "phone": None})
+    assert slot_events(events)["unit"] == "7栋2单元804"
+
+
+async def test_a_question_naming_a_place_is_not_the_place(dispatcher, domain, monkeypatch) -> None:
+    import actions.answer_question as answer_question
+
+    class Answer:
+        abstained = True
+
+    monkeypatch.setattr(answer_question, "knowledge_answer", lambda text, lang=None: Answer())
+    events = await run(dispatcher, domain, "快递柜在哪儿来着", intent="ask_question", requested="unit",
+                       slots={"repair_description": "洗衣机下水管漏水"})
+    slots = slot_events(events)
+    assert "unit" not in slots and slots["requested_slot"] == "unit"
+    assert "utter_kb_no_answer_in_form" in responses(dispatcher)
+
+
+async def test_i_dont_know_counts_as_an_invalid_answer(dispatcher, domain) -> None:
+    events = await run(dispatcher, domain, "不知道几号", requested="unit", slots={"repair_description": "表箱门关不上"})
+    assert slot_events(events)["form_retries"] == "unit:1" and not rejected(events)
+
+
+async def test_a_greeting_guess_without_greeting_words_is_no_aside(dispatcher, domain) -> None:
+    events = await run(dispatcher, domain, "就在我家啊", intent="greet", requested="unit",
+                       slots={"repair_description": "厨房水槽堵了"})
+    assert not rejected(events) and slot_events(events)["form_retries"] == "unit:1"
+
+
+async def test_a_report_without_a_problem_asks_for_it(dispatcher, domain) -> None:
+    events = await run(dispatcher, domain, "i wnat to report a repiar", intent="report_repair",
+                       slots={"language": "en"})
+    assert slot_events(events)["requested_slot"] == "repair_description"

@@ -45,6 +45,8 @@ class FakeApis:
         self._runner: Optional[web.AppRunner] = None
         self.url = ""
         self._message_id = 0
+        #: When set, WeChat's token endpoint answers 502 (its URL carries the AppSecret).
+        self.fail_wechat_token = False
         #: Updates handed out by ``getUpdates`` (polling mode), oldest first.
         self.telegram_updates: List[Dict[str, Any]] = []
 
@@ -114,6 +116,8 @@ class FakeApis:
     async def _wechat_token(self, request: web.Request) -> web.Response:
         query = dict(request.query)
         self._record(Call("wechat", "token", {}, query))
+        if self.fail_wechat_token:
+            return web.Response(status=502, text="bad gateway")
         if query.get("grant_type") != "client_credential" or not query.get("secret"):
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
         return web.json_response({"access_token": f"ACCESS-{len(self.find('wechat', 'token'))}", "expires_in": 7200})
@@ -166,12 +170,14 @@ class FakeApis:
             sender = json.loads(body).get("sender_id")
         except ValueError:
             sender = None
-        if sender in self.slow_senders:
+        # Conversations are "<channel>:<platform id>"; tests name the platform id.
+        if sender in self.slow_senders or str(sender).partition(":")[2] in self.slow_senders:
             await asyncio.sleep(self.slow_seconds)
         assert self.action_target, "action_target not set"
         async with aiohttp.ClientSession() as session:
             async with session.post(
-                self.action_target, data=body, headers={"Content-Type": "application/json"}
+                self.action_target, data=body,
+                headers={"Content-Type": "application/json", "Authorization": request.headers.get("Authorization", "")}
             ) as upstream:
                 payload = await upstream.read()
                 return web.Response(body=payload, status=upstream.status, content_type="application/json")

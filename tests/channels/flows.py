@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Callable
 
 ANSWERS = [
-    (("房屋地址", "Which flat"), "3栋2单元502"),
+    (("房屋地址", "Which flat", "什么位置", "Where is"), "3栋2单元502"),
     (("哪一类", "Which kind"), "水管漏水"),
     (("紧急吗", "Is it urgent"), "不紧急"),
     (("联系电话", "contact phone"), "13812345678"),
     (("描述一下问题", "describe the problem"), "厨房水管漏水"),
+    (("上门时间", "visit"), "随时"),
 ]
 CONFIRM = ("请确认报修信息", "Please confirm your repair request")
 

@@ -31,7 +31,7 @@ def wechat(channel_stack: Stack) -> WeChatServer:
 
 def user_texts(stack: Stack, sender: str) -> List[str]:
     """What Rasa received from ``sender``."""
-    return [e.get("text") for e in stack.tracker(sender)["events"] if e.get("event") == "user"]
+    return [e.get("text") for e in stack.tracker(sender, channel="wechat")["events"] if e.get("event") == "user"]
 
 
 def tickets_of(stack: Stack, openid: str) -> list:

@@ -64,7 +64,7 @@ async def test_widget_chats_in_chinese_and_keeps_history_across_reload_and_netwo
         await send(page, "你好")
         greeting = await next_bot_message(page, 0, "邻里小助手")
         session = await page.evaluate("window.linliChat.session()")
-        events = channel_stack.tracker(session)["events"]
+        events = channel_stack.tracker(session, channel="socketio")["events"]
         assert [e["text"] for e in events if e["event"] == "user"] == ["你好"]
         assert {e.get("input_channel") for e in events if e["event"] == "user"} == {"socketio"}
 
@@ -82,7 +82,7 @@ async def test_widget_chats_in_chinese_and_keeps_history_across_reload_and_netwo
         assert await page.evaluate("window.linliChat.session()") == session
         before = len(await page.evaluate(BOT_TEXTS))
         await send(page, "我家厨房水管漏水了")
-        await next_bot_message(page, before, "地址")
+        await next_bot_message(page, before, "房")  # the form asks where (楼栋和房号)
         assert await page.evaluate(USER_TEXTS) == ["你好", "我家厨房水管漏水了"]
 
         # Offline: what the resident types is kept and sent once the connection is back.
@@ -94,7 +94,7 @@ async def test_widget_chats_in_chinese_and_keeps_history_across_reload_and_netwo
         await page.evaluate("window.linliChat.socket.connect(); true")
         await next_bot_message(page, before, "")
         assert await page.evaluate("document.querySelectorAll('.msg.user.pending').length") == 0
-        users = [e["text"] for e in channel_stack.tracker(session)["events"] if e["event"] == "user"]
+        users = [e["text"] for e in channel_stack.tracker(session, channel="socketio")["events"] if e["event"] == "user"]
         assert users == ["你好", "我家厨房水管漏水了", "3栋2单元502"]
 
         # A ticket status change reaches the open widget (socket.io sender + notifications).

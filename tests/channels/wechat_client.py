@@ -74,36 +74,42 @@ class WeChatServer:
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, app_id)
 
-    def _query(self, signature: Optional[str] = None, **extra: str) -> Tuple[str, str, str]:
-        timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+    def _query(self, signature: Optional[str] = None, timestamp: Optional[str] = None, nonce: Optional[str] = None,
+               **extra: str) -> Tuple[str, str, str]:
+        timestamp, nonce = timestamp or str(int(time.time())), nonce or uuid.uuid4().hex[:10]
         params = {"signature": signature or sign(self.token, timestamp, nonce), "timestamp": timestamp,
                   "nonce": nonce, **extra}
         return urllib.parse.urlencode(params), timestamp, nonce
 
     @staticmethod
-    def _request(url: str, data: Optional[bytes] = None, timeout: float = 60.0) -> Tuple[int, str, float]:
+    def _request(url: str, data: Optional[bytes] = None, timeout: float = 60.0,
+                 content_type: str = "text/xml") -> Tuple[int, str, float]:
         started = time.monotonic()
-        request = urllib.request.Request(url, data, {"Content-Type": "text/xml"} if data is not None else {})
+        request = urllib.request.Request(url, data, {"Content-Type": content_type} if data is not None else {})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.read().decode(), time.monotonic() - started
         except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(), time.monotonic() - started
+            return error.code, error.read().decode(errors="replace"), time.monotonic() - started
 
-    def verify(self, echostr: str, signature: Optional[str] = None) -> Tuple[int, str]:
+    def verify(self, echostr: str, signature: Optional[str] = None, timestamp: Optional[str] = None,
+               nonce: Optional[str] = None) -> Tuple[int, str]:
         """The GET that WeChat sends when the server URL is configured."""
-        query, _, _ = self._query(signature, echostr=echostr)
+        query, _, _ = self._query(signature, timestamp, nonce, echostr=echostr)
         status, body, _ = self._request(f"{self.url}?{query}")
         return status, body
 
-    def post(self, xml: str, *, safe: bool = False, signature: Optional[str] = None,
-             msg_signature: Optional[str] = None, openid: str = "") -> Reply:
-        """Post a message (encrypted in safe mode) and decode the passive reply."""
+    def post(self, xml: str, *, safe: bool = True, signature: Optional[str] = None,
+             msg_signature: Optional[str] = None, openid: str = "", timestamp: Optional[str] = None,
+             nonce: Optional[str] = None, content_type: str = "text/xml", raw: Optional[bytes] = None) -> Reply:
+        """Post a message (encrypted in safe mode, the default: the test account has an
+        EncodingAESKey) and decode the passive reply. ``raw`` posts those bytes as the body."""
         if not safe:
-            query, _, _ = self._query(signature, openid=openid)
-            status, body, seconds = self._request(f"{self.url}?{query}", xml.encode())
+            query, _, _ = self._query(signature, timestamp, nonce, openid=openid)
+            body_bytes = raw if raw is not None else xml.encode()
+            status, body, seconds = self._request(f"{self.url}?{query}", body_bytes, content_type=content_type)
             return self._decode(status, body, seconds, None)
-        timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+        timestamp, nonce = timestamp or str(int(time.time())), nonce or uuid.uuid4().hex[:10]
         envelope = xmltodict.parse(self.crypto.encrypt_message(xml, nonce, timestamp))["xml"]
         params = {
             "signature": signature or sign(self.token, timestamp, nonce),
@@ -115,7 +121,9 @@ class WeChatServer:
         }
         # WeChat posts only ToUserName and Encrypt in safe mode.
         body_xml = f"<xml><ToUserName>{cdata('gh_linli_test')}</ToUserName><Encrypt>{cdata(envelope['Encrypt'])}</Encrypt></xml>"
-        status, body, seconds = self._request(f"{self.url}?{urllib.parse.urlencode(params)}", body_xml.encode())
+        body_bytes = raw if raw is not None else body_xml.encode()
+        status, body, seconds = self._request(f"{self.url}?{urllib.parse.urlencode(params)}", body_bytes,
+                                              content_type=content_type)
         return self._decode(status, body, seconds, "safe")
 
     def _decode(self, status: int, body: str, seconds: float, mode: Optional[str]) -> Reply:

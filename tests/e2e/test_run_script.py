@@ -59,7 +59,10 @@ def test_run_script_serves_a_conversation_and_ctrl_c_stops_both_servers(tmp_path
     try:
         banner = _read_until(fd, r"Ctrl-C stops both", timeout=300)
         assert "Linli is running" in banner and "make shell" in banner and "/chat" in banner
-        answers = post_json(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", {"sender": "run", "message": "你好"})
+        # REST needs a token: LINLI_REST_TOKEN, else the local one run.sh keeps in var/rest_token.
+        token = env.get("LINLI_REST_TOKEN") or (ROOT / "var" / "rest_token").read_text().strip()
+        answers = post_json(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", {"sender": "run", "message": "你好"},
+                            headers={"Authorization": f"Bearer {token}"})
         assert any("邻里" in a.get("text", "") for a in answers)
 
         os.write(fd, b"\x03")  # Ctrl-C

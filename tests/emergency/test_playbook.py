@@ -120,3 +120,24 @@ def test_a_company_can_use_its_own_playbook(tmp_path: Path, monkeypatch: pytest.
         "- id: gas\n", "- id: gas\n    # edited by the property company\n"), encoding="utf-8")
     monkeypatch.setenv("LINLI_EMERGENCY_PLAYBOOK", str(own))
     assert load_playbook().duty_phone == "400-123-4567"
+
+
+@pytest.mark.parametrize("text, hazard", [
+    ("我家煤汽味好重啊怎么办", "gas"),          # typo 汽
+    ("厨房有很重的 gas 味道", "gas"),            # mixed language
+    ("电梯停在半中间 里面有个老人出不来", "lift_trapped"),
+    ("车库进水了 水已经没过轮子", "flooding"),
+    ("我爸叫了半天没反应", "injury"),
+])
+def test_how_people_really_say_it(text: str, hazard: str) -> None:
+    assert hazard in hazard_ids(text)
+
+
+@pytest.mark.parametrize("text", ["电梯里有人乱贴广告", "电梯按钮按了没反应", "刷卡没反应", "the gas bill is too high",
+                                  "not an emergency, help me fix the tap"])
+def test_everyday_words_are_no_hazard(text: str) -> None:
+    assert hazard_ids(text) == []
+
+
+def test_cooking_fumes_are_no_fire() -> None:
+    assert hazard_ids("楼下天天烧烤 油烟太大了") == []

@@ -80,8 +80,12 @@ def agent2(stack: Stack, accounts: Dict[str, str]) -> Desk:
 
 
 def handoff_of(desk: Desk, sender: str) -> Dict[str, Any]:
-    """The open handoff of a conversation, from the queue."""
+    """The open handoff of a conversation, from the queue.
+
+    Handoffs name the conversation (``rest:<sender>``, ``socketio:<session>``...);
+    ``sender`` may be that id or the resident's platform id.
+    """
     queue = desk.get("/api/handoffs").json()["handoffs"]
-    matches = [h for h in queue if h["sender_id"] == sender]
+    matches = [h for h in queue if sender in (h["sender_id"], h["sender_id"].partition(":")[2])]
     assert matches, f"{sender} is not in the queue: {queue}"
     return matches[0]

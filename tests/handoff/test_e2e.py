@@ -51,7 +51,7 @@ def test_resident_asks_for_a_human_agent_replies_and_closes_then_the_bot_answers
         resident.close()
 
     # The Rasa tracker keeps the whole transcript, agent messages included, with pause and resume.
-    events = events_of(stack, resident.session_id)
+    events = events_of(stack, f"socketio:{resident.session_id}")
     kinds = [e["event"] for e in events]
     assert "pause" in kinds and "resume" in kinds and kinds.index("pause") < kinds.index("resume")
     agent_messages = [e for e in events if e["event"] == "bot" and (e.get("metadata") or {}).get("agent")]
@@ -84,7 +84,7 @@ def test_yes_without_a_pending_offer_does_not_hand_off(stack: Stack, agent: Desk
     stack.say(sender, "你好")
     answer = stack.say(sender, "好的")
     assert "请稍候" not in answer
-    assert all(h["sender_id"] != sender for h in agent.get("/api/handoffs").json()["handoffs"])
+    assert all(h["sender_id"] != f"rest:{sender}" for h in agent.get("/api/handoffs").json()["handoffs"])
 
 
 def test_two_misunderstood_messages_in_a_row_hand_off(stack: Stack, agent: Desk, sender: str) -> None:

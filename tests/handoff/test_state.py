@@ -32,9 +32,12 @@ def store(database_url: str) -> HandoffStore:
 def test_one_open_handoff_per_conversation(store: HandoffStore) -> None:
     first = store.open("r1", "telegram", "en", "requested", "help")
     assert store.open("r1", "telegram", "en", "fallback").id == first.id
-    assert store.active_for("r1").id == first.id and store.active_for("r2") is None
+    # Handoffs are stored under the namespaced conversation id (bot/channels/identity.py).
+    assert first.sender_id == "telegram:r1" and store.open("telegram:r1", "telegram").id == first.id
+    assert store.active_for("telegram:r1").id == first.id and store.active_for("telegram:r2") is None
+    assert store.active_for("r1") is None and store.open("r1", "wechat").id != first.id  # another channel's r1
     store.close(first.id, "wang")
-    assert store.active_for("r1") is None
+    assert store.active_for("telegram:r1") is None
     assert store.open("r1", "telegram").id != first.id
 
 
@@ -57,7 +60,7 @@ def test_queue_is_oldest_first_with_waiting_time(store: HandoffStore) -> None:
     a, b = store.open("a", "rest"), store.open("b", "rest")
     store.record_resident_message(b.id, "还在吗")
     queue = store.list()
-    assert [h.sender_id for h in queue] == ["a", "b"]
+    assert [h.sender_id for h in queue] == ["rest:a", "rest:b"]  # namespaced conversation ids
     row = queue[1].as_dict(now=utcnow() + timedelta(seconds=90))
     assert row["waiting_seconds"] >= 90 and row["resident_messages"] == 1 and row["last_message"] == "还在吗"
 

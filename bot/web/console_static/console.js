@@ -1,6 +1,12 @@
 /* Linli staff desk: vanilla JS over /api (see docs/api.md). No external resources. */
 "use strict";
 (function () {
+  // Conversations are "<channel>:<platform id>"; the channel is shown as a tag next to the id.
+  function residentId(h) {
+    const prefix = h.channel + ":";
+    return h.sender_id && h.sender_id.startsWith(prefix) ? h.sender_id.slice(prefix.length) : h.sender_id;
+  }
+
   const I18N = window.LINLI_I18N;
   let lang = localStorage.getItem("linli_console_lang") || ((navigator.language || "zh").toLowerCase().startsWith("en") ? "en" : "zh");
   let me = null;
@@ -135,7 +141,7 @@
     items.forEach((h) => {
       const urgent = h.priority === "urgent";
       const li = el("li", { class: "queue-item" + (current && current.id === h.id ? " selected" : "") + " st-" + h.status + (urgent ? " urgent" : ""), "data-id": h.id, onclick: () => openConversation(h.id) },
-        el("div", { class: "row" }, urgent ? el("span", { class: "tag urgent-tag" }, t("urgent_tag")) : "", el("strong", {}, h.sender_id), el("span", { class: "tag" }, h.channel), el("span", { class: "tag st" }, t("st_" + h.status))),
+        el("div", { class: "row" }, urgent ? el("span", { class: "tag urgent-tag" }, t("urgent_tag")) : "", el("strong", {}, residentId(h)), el("span", { class: "tag" }, h.channel), el("span", { class: "tag st" }, t("st_" + h.status))),
         el("div", { class: "row muted" }, el("span", { class: "wait", "data-wait": h.waiting_seconds, "data-status": h.status }, `${t("waiting")} ${fmtWait(h.waiting_seconds)}`),
           el("span", {}, t("rs_" + h.reason)), h.agent ? el("span", {}, t("taken_by") + (h.agent_name || h.agent)) : ""),
         h.last_message ? el("div", { class: "preview" }, h.last_message) : "");
@@ -193,7 +199,7 @@
   }
   function renderHead(h) {
     current = h;
-    $("#conv-title").textContent = h.sender_id;
+    $("#conv-title").textContent = residentId(h);
     $("#conv-meta").textContent = `${h.channel} · ${t("st_" + h.status)} · ${t("rs_" + h.reason)}` + (h.agent ? ` · ${t("taken_by")}${h.agent_name || h.agent}` : "");
     const open = h.status === "queued" || h.status === "active";
     $("#conv-take").hidden = !(h.status === "queued" || (h.status === "active" && h.agent !== me.username && me.role === "admin"));

@@ -1,8 +1,8 @@
 /* Linli web chat over Rasa's socket.io channel (session_persistence: true).
  *
- * The session id lives in localStorage, so a reload or a reconnect joins the
- * same conversation; after every (re)connect the page reloads the history from
- * /chat/history/<session> and then sends what was typed while offline (kept in
+ * The server-signed session token lives in localStorage, so a reload or a
+ * reconnect joins the same conversation; after every (re)connect the page reloads
+ * the history from /chat/history (Authorization: Bearer <token>) and then sends what was typed while offline (kept in
  * a localStorage outbox), so nothing is lost across a network drop. */
 (function () {
   "use strict";
@@ -107,7 +107,10 @@
   }
 
   // ---------------------------------------------------------------- state
-  var sessionId = localStorage.getItem(STORE + "session");
+  // The server issues and signs the session; the token is what proves it (never the bare id).
+  var sessionToken = localStorage.getItem(STORE + "token");
+  var sessionId = null;
+  localStorage.removeItem(STORE + "session");  // unsigned ids of older versions are not accepted
   function outbox() { return JSON.parse(localStorage.getItem(STORE + "outbox") || "[]"); }
   function saveOutbox(items) { localStorage.setItem(STORE + "outbox", JSON.stringify(items)); }
 
@@ -123,14 +126,17 @@
   socket.on("connect", function () {
     ready = false;
     connects += 1;
-    socket.emit("session_request", { session_id: sessionId });
+    socket.emit("session_request", { session_token: sessionToken });
+  });
+  socket.on("session_token", function (data) {
+    if (data && data.session_token) {
+      sessionToken = data.session_token;
+      localStorage.setItem(STORE + "token", sessionToken);
+    }
   });
   socket.on("session_confirm", function (data) {
     var id = typeof data === "string" ? data : (data && data.session_id);
-    if (id) {
-      sessionId = id;
-      localStorage.setItem(STORE + "session", id);
-    }
+    if (id) sessionId = id;
     loadHistory().then(function () {
       ready = true;
       setState("online");
@@ -144,8 +150,9 @@
   });
 
   function loadHistory() {
-    if (!sessionId) { list.innerHTML = ""; showHello(); return Promise.resolve(); }
-    return fetch("/chat/history/" + encodeURIComponent(sessionId), { cache: "no-store" })
+    if (!sessionToken) { list.innerHTML = ""; showHello(); return Promise.resolve(); }
+    return fetch("/chat/history", { cache: "no-store", credentials: "omit",
+                                    headers: { "Authorization": "Bearer " + sessionToken } })
       .then(function (r) { return r.ok ? r.json() : { messages: null }; })
       .then(function (data) {
         if (!data.messages) return;  // keep what is on screen if the server cannot answer
@@ -162,7 +169,6 @@
   function emit(item) {
     socket.emit("user_uttered", {
       message: item.text,
-      session_id: sessionId,
       metadata: { language: lang, button_title: item.title || null }
     });
   }

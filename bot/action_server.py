@@ -1,0 +1,102 @@
+"""The action server (rasa-sdk) with a shared secret and the configured bind address.
+
+``python -m rasa_sdk`` listens on 0.0.0.0 and runs any action for anyone who can
+reach it (e.g. ``action_check_ticket`` with a victim's sender id). This entry
+point builds the same app with rasa-sdk's public ``create_app`` and:
+
+- binds to ``--interface`` (``LINLI_HOST``, default 127.0.0.1);
+- refuses every call except ``GET /health`` without ``Authorization: Bearer
+  <ACTION_SERVER_TOKEN>`` (401; compared in constant time). Rasa sends it from
+  ``endpoints.yml`` (``action_endpoint.headers``). An empty token refuses
+  everything: the server logs why;
+- answers errors without echoing the request (rasa-sdk's default handler returns
+  the whole tracker in its 500 response).
+
+Usage: ``python -m bot.action_server --actions actions [--interface 127.0.0.1] [--port 5055]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+import os
+from typing import List, Optional
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot.settings import install_log_redaction, redact
+
+logger = logging.getLogger(__name__)
+
+OPEN_PATHS = ("/health",)
+
+
+def authorised(request: Request, token: str) -> bool:
+    """True when the request carries the shared secret."""
+    if not token:
+        return False
+    header = request.headers.get("authorization", "")
+    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def create_action_app(actions: str = "actions", token: Optional[str] = None, max_body: int = 4 * 1024 * 1024) -> Sanic:
+    """rasa-sdk's app behind the shared secret."""
+    from rasa_sdk.endpoint import create_app
+
+    token = (os.environ.get("ACTION_SERVER_TOKEN", "") if token is None else token).strip()
+    if not token:
+        logger.error("ACTION_SERVER_TOKEN is empty: the action server refuses every call")
+    app = create_app(actions, cors_origins=None)
+    app.config.REQUEST_MAX_SIZE = max_body
+
+    @app.middleware("request")
+    async def _require_token(request: Request):  # type: ignore[no-untyped-def]
+        if request.path in OPEN_PATHS and request.method == "GET":
+            return None
+        if not authorised(request, token):
+            return response.json({"error": "unauthorised", "message": "Missing or wrong action server token."},
+                                 status=401)
+        return None
+
+    @app.middleware("response")
+    async def _no_cors(request: Request, resp):  # type: ignore[no-untyped-def]
+        for header in ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"):
+            if resp is not None and header in resp.headers:
+                del resp.headers[header]
+        return resp
+
+    @app.exception(Exception)
+    async def _error(request: Request, exception: Exception):  # type: ignore[no-untyped-def]
+        status = getattr(exception, "status_code", 500) or 500
+        if status >= 500:
+            logger.error("Action server error on %s: %s", request.path, redact(exception), exc_info=exception)
+        return response.json({"error": "action server error" if status >= 500 else redact(exception)},
+                             status=status)
+
+    return app
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Parse arguments and serve until interrupted."""
+    parser = argparse.ArgumentParser(description="Run Linli's action server (rasa-sdk) behind a shared secret.")
+    parser.add_argument("--actions", default="actions")
+    parser.add_argument("--interface", default=os.environ.get("LINLI_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT", "5055")))
+    args = parser.parse_args(argv)
+
+    from rasa_sdk import utils
+
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    utils.configure_colored_logging("INFO")
+    utils.update_sanic_log_level()
+    install_log_redaction()
+    app = create_action_app(args.actions)
+    logger.info("Action server on http://%s:%s", args.interface, args.port)
+    app.run(args.interface, args.port, workers=1, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
