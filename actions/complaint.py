@@ -12,9 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions import places
 from actions.common import language_of, resident_of, ticket_store, turn_key
-from actions.form_turn import QUESTION_INTENTS, answer_in_form, is_question, latest_intent
-from bot.nlu.patterns import parse_unit
+from actions.form_turn import QUESTION_INTENTS, answer_in_form, latest_intent
+from bot.nlu.questions import is_question
 from bot.tickets.location import parse_location
 from bot.tickets.triage import clean_description
 
@@ -67,8 +68,9 @@ class ActionSubmitComplaint(Action):
         channel, sender = resident_of(tracker)
         location = tracker.get_slot("complaint_location")
         place = parse_location(location or "")
-        where = {"building": place.building, "entrance": place.entrance, "room": place.room, "area": place.area} \
-            if place is not None else {}
+        where = places.ticket_fields(place if place is not None and place.complete else location)
+        # A complaint about a public place still belongs to the resident's own flat.
+        where["unit"] = where.get("unit") or tracker.get_slot("unit")
         try:
             ticket = await asyncio.to_thread(
                 ticket_store().create,
@@ -77,8 +79,6 @@ class ActionSubmitComplaint(Action):
                 sender_id=sender,
                 language=language_of(tracker),
                 description=tracker.get_slot("complaint_description") or "",
-                location=location,
-                unit=location if parse_unit(location or "") else tracker.get_slot("unit"),
                 phone=tracker.get_slot("phone"),
                 idempotency_key=turn_key(tracker, "complaint"),
                 **where,

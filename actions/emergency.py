@@ -4,7 +4,8 @@ One reply, in this order: the hazard's safety advice from the playbook, the
 public emergency numbers and the property's 24-hour duty phone, the urgent
 ticket's number (with whatever place is known: a public place, the flat from
 the form, or none), and — only after all that — a request for the exact place
-if it is unknown. The conversation is then handed to staff with priority
+if it is unknown. The channels join consecutive messages (WeChat sends them as
+one passive reply). The conversation is then handed to staff with priority
 ``urgent`` (first in the desk's queue, with an alert), so the bot stays silent
 while the duty staff talk to the resident.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
@@ -27,7 +28,6 @@ from actions.common import language_of, resident_of, ticket_store, turn_key
 from actions.form_turn import entities, latest_text
 from actions.handoff import handoff_store
 from actions.repair import REPORT_SLOTS
-from actions.responses import render
 from bot.emergency import Hazard, detect_hazards, load_playbook
 from bot.tickets.location import Location, parse_location
 
@@ -64,18 +64,19 @@ class ActionEmergency(Action):
         playbook = load_playbook()
         hazards = _hazards(tracker)
         place = _place(tracker)
-        parts = [hazards[0].advice[lang],
-                 render(domain, "utter_emergency_numbers", lang,
-                        numbers=("；" if lang == "zh" else "; ").join(playbook.number_lines(hazards, lang)))]
+        # Advice first; the channels put consecutive messages together (WeChat: one passive reply).
+        dispatcher.utter_message(text=hazards[0].advice[lang])
+        dispatcher.utter_message(response="utter_emergency_numbers",
+                                 numbers=("；" if lang == "zh" else "; ").join(playbook.number_lines(hazards, lang)))
         number = await self._open_ticket(tracker, hazards[0], place, lang)
-        if number:
-            shown = place.display(lang) if place is not None else ("待确认" if lang == "zh" else "to be confirmed")
-            parts.append(render(domain, "utter_emergency_ticket", lang, number=number, place=shown))
+        if number and place is not None:
+            dispatcher.utter_message(response="utter_emergency_ticket", number=number, place=place.display(lang))
+        elif number:
+            dispatcher.utter_message(response="utter_emergency_ticket_unplaced", number=number)
         else:
-            parts.append(render(domain, "utter_emergency_no_ticket", lang, duty_phone=playbook.duty_phone))
+            dispatcher.utter_message(response="utter_emergency_no_ticket", duty_phone=playbook.duty_phone)
         if place is None or not place.complete:
-            parts.append(render(domain, "utter_emergency_ask_location", lang))
-        dispatcher.utter_message(text="\n".join(p for p in parts if p))
+            dispatcher.utter_message(response="utter_emergency_ask_location")
         paused = await self._hand_off(tracker, hazards[0], lang)
         events: List[EventType] = [SlotSet(slot, None) for slot in (*REPORT_SLOTS, *COMPLAINT_SLOTS)]
         events.append(SlotSet("handoff_offered", False))
@@ -86,17 +87,13 @@ class ActionEmergency(Action):
     @staticmethod
     async def _open_ticket(tracker: Tracker, hazard: Hazard, place: Optional[Location], lang: str) -> Optional[str]:
         channel, sender = resident_of(tracker)
-        fields: Dict[str, Any] = {}
-        if place is not None:
-            fields = {"location": place.canonical(), "building": place.building, "entrance": place.entrance,
-                      "room": place.room, "area": place.area,
-                      "unit": place.canonical() if place.kind == "flat" and place.complete else None}
         description = f"【{hazard.label['zh']} / {hazard.label['en']}】{latest_text(tracker)}"[:1000]
         try:
             ticket = await asyncio.to_thread(
                 ticket_store().create, ticket_type="repair", channel=channel, sender_id=sender, language=lang,
                 description=description, category=hazard.category, urgency="urgent",
-                phone=tracker.get_slot("phone"), idempotency_key=turn_key(tracker, "emergency"), **fields)
+                phone=tracker.get_slot("phone"), idempotency_key=turn_key(tracker, "emergency"),
+                **places.ticket_fields(place))
         except SQLAlchemyError:
             logger.exception("Could not store the emergency ticket for %s:%s", channel, sender)
             return None

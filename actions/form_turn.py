@@ -17,6 +17,8 @@ from typing import Any, Dict, List, Optional, Set
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.nlu.questions import dont_know, is_question
+
 logger = logging.getLogger(__name__)
 
 #: Intents that leave the form through a rule (data/rules.yml): the form rejects the turn.
@@ -35,9 +37,6 @@ _CANCEL = re.compile(
 )
 _CANCEL_MAX_CHARS = 24
 
-_QUESTION_ZH = re.compile(r"(吗|呢|么)[？?。！!\s]*$|多少|几点|几号|什么时候|怎么|如何|哪里|哪儿|在哪|什么|是否|能不能|可不可以|可以.{0,8}吗|有没有|为什么|谁")
-_QUESTION_EN = re.compile(
-    r"^\W*(what|when|where|how|why|who|which|can|could|is|are|do|does|will|would|should|may)\b", re.IGNORECASE)
 
 # "no", "不对", "修改", "change" at the confirmation: the resident wants to change something.
 _EDIT_REQUEST = re.compile(
@@ -100,25 +99,9 @@ def _short(text: str) -> bool:
     return len(text) <= _CANCEL_MAX_CHARS or (text.isascii() and len(text.split()) <= 10)
 
 
-_DONT_KNOW = re.compile(
-    r"^\W*(不知道|不清楚|不记得|记不清|忘了|搞不清|说不清|不确定|i don'?t know|dunno|no idea|not sure|i forgot|can'?t remember)",
-    re.IGNORECASE)
 _GREETING = re.compile(r"你好|您好|嗨|哈喽|哈罗|早上好|下午好|晚上好|在吗|在不在|\b(hi|hello|hey|hiya|good (morning|afternoon|evening))\b",
                        re.IGNORECASE)
 _THANKS = re.compile(r"谢|感谢|辛苦|\b(thanks?|thx|ty|cheers)\b", re.IGNORECASE)
-
-
-def is_question(text: str) -> bool:
-    """The message asks something (a question mark, a question word, a final 吗/呢).
-
-    "不知道几号" is an answer ("I don't know"), and "啥？" asks to hear the question
-    again: neither is a question for the knowledge base.
-    """
-    if not text or text.startswith("/") or _DONT_KNOW.search(text):
-        return False
-    if len(re.sub(r"[\W_]+", "", text)) <= 2:
-        return False
-    return "?" in text or "？" in text or bool(_QUESTION_ZH.search(text) or _QUESTION_EN.search(text))
 
 
 def asks_something(text: str, intent: Dict[str, Any]) -> bool:
@@ -126,7 +109,7 @@ def asks_something(text: str, intent: Dict[str, Any]) -> bool:
 
     "不知道几号" (I don't know) and "啥？" (say again?) are not.
     """
-    if not text or text.startswith("/") or _DONT_KNOW.search(text) or len(re.sub(r"[\W_]+", "", text)) <= 2:
+    if not text or text.startswith("/") or dont_know(text) or len(re.sub(r"[\W_]+", "", text)) <= 2:
         return False
     confident = intent.get("name") in QUESTION_INTENTS and float(intent.get("confidence") or 0) >= 0.8
     return is_question(text) or confident

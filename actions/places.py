@@ -68,3 +68,17 @@ def merge(partial: Union[Location, str, None], answer: Optional[Location]) -> Op
     text = f"{building}号楼" + (f"{entrance}单元" if entrance else "") + (area or room or "")
     combined = parse_location(text)
     return combined if combined is not None else answer
+
+
+def ticket_fields(place: Union[Location, str, None]) -> Dict[str, Any]:
+    """A ticket's location columns for a place: display text, structured parts, and ``unit`` for a flat."""
+    if isinstance(place, Location):
+        return {
+            "unit": place.canonical() if place.kind == "flat" and place.complete else None,
+            "location": place.canonical(),
+            "building": place.building,
+            "entrance": place.entrance,
+            "room": place.room,
+            "area": place.area,
+        }
+    return {"location": place} if place else {}

@@ -18,7 +18,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import places
 from actions.common import language_of, resident_of, ticket_store, turn_key
-from bot.tickets.location import Location
 
 logger = logging.getLogger(__name__)
 
@@ -29,19 +28,8 @@ REPORT_SLOTS = ("repair_description", "repair_category", "urgency", "visit_time"
 
 
 def place_fields(tracker: Tracker) -> Dict[str, Any]:
-    """A ticket's location columns from the form's slots."""
-    place = places.from_json(tracker.get_slot("location"))
-    unit = tracker.get_slot("unit")
-    if isinstance(place, Location):
-        return {
-            "unit": place.canonical() if place.kind == "flat" else None,
-            "location": place.canonical(),
-            "building": place.building,
-            "entrance": place.entrance,
-            "room": place.room,
-            "area": place.area,
-        }
-    return {"unit": None, "location": place or unit}
+    """A ticket's location columns from the form's slots (free text keeps the resident's words)."""
+    return places.ticket_fields(places.from_json(tracker.get_slot("location")) or tracker.get_slot("unit"))
 
 
 class ActionSubmitRepair(Action):

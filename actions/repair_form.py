@@ -40,7 +40,6 @@ from actions.form_turn import (
     entities,
     is_cancel,
     is_edit_request,
-    is_question,
     is_small_talk,
     is_yes,
     latest_intent,
@@ -51,7 +50,8 @@ from actions.form_turn import (
     value_before_turn,
 )
 from bot.nlu.patterns import find_phones, normalise_phone
-from bot.tickets.labels import label
+from bot.nlu.questions import is_question
+from bot.tickets.labels import LABELS, label
 from bot.tickets.location import Location, parse_location
 from bot.tickets.triage import (
     clean_description,
@@ -70,22 +70,12 @@ logger = logging.getLogger(__name__)
 MAX_INVALID = 2
 #: Helper slots the form keeps besides its questions.
 AUX_SLOTS = ("location", "location_partial", "form_retries", "confirm_edit")
-#: Display names of the fields, for "已更新电话：…".
-FIELD_NAMES = {
-    "unit": {"zh": "位置", "en": "place"},
-    "phone": {"zh": "电话", "en": "phone"},
-    "urgency": {"zh": "紧急程度", "en": "urgency"},
-    "repair_description": {"zh": "问题描述", "en": "description"},
-    "repair_category": {"zh": "类别", "en": "category"},
-    "visit_time": {"zh": "上门时间", "en": "visit time"},
-}
 _INVALID_RESPONSES = {
     "repair_description": "utter_invalid_description",
     "unit": "utter_invalid_unit",
     "repair_category": "utter_invalid_repair_category",
     "urgency": "utter_invalid_urgency",
     "phone": "utter_invalid_phone",
-    "repair_confirmed": "utter_ask_what_to_change",
 }
 _ANYTIME = re.compile(r"^\W*(随时|随便|都可以|都行|什么时候都(可以|行)|哪天都(可以|行)|anytime|any time|whenever|any day)"
                       r"(都可以|都行|吧|啊|的)?\W*$", re.IGNORECASE)
@@ -94,14 +84,6 @@ _ANYTIME = re.compile(r"^\W*(随时|随便|都可以|都行|什么时候都(可�
 # Words that mark a change of mind, for corrections that would be ambiguous without them.
 _CORRECTION_CUE = re.compile(r"改|错|不对|不是|应该|其实|房号|门牌|\b(actually|wrong|sorry|mistake|room|flat|meant)\b",
                              re.IGNORECASE)
-_BUILDING_TYPOS = re.compile(r"\b(buidling|bulding|buliding|biulding|buildng|builing|bldng)\b", re.IGNORECASE)
-
-
-def _spelled(text: str) -> str:
-    """Common misspellings of "building", so that "buidling 3 room 502" is a place."""
-    return _BUILDING_TYPOS.sub("building", text)
-
-
 def _retries(tracker: Tracker, slot: str) -> int:
     """Invalid answers so far to the question for ``slot``."""
     value = str(tracker.get_slot("form_retries") or "")
@@ -153,9 +135,13 @@ class ValidateRepairForm(FormValidationAction):
             next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
             return [next_slot] if next_slot else []
         requested = tracker.get_slot(REQUESTED_SLOT)
-        if requested and self._leaves_form(tracker, requested):
-            return [ActionExecutionRejected(self.form_name())]
-        values = await self._interpret(dispatcher, tracker, domain, requested)
+        if requested is None:
+            values = self._prefill(dispatcher, tracker, language_of(tracker))
+        else:
+            answer, corrections = self._answer(requested, tracker), self._corrections(tracker, requested)
+            if self._leaves_form(tracker, requested, answer is not None or bool(corrections)):
+                return [ActionExecutionRejected(self.form_name())]
+            values = await self._interpret(dispatcher, tracker, requested, answer, corrections)
         tracker.add_slots([SlotSet(k, v) for k, v in values.items()])
         validated = await self.get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(validated)
@@ -167,7 +153,7 @@ class ValidateRepairForm(FormValidationAction):
         return events
 
     # ------------------------------------------------------------ leaving the form
-    def _leaves_form(self, tracker: Tracker, requested: str) -> bool:
+    def _leaves_form(self, tracker: Tracker, requested: str, answered: bool) -> bool:
         """An emergency, a cancel, a request for a human, a goodbye or an aside: a rule handles it."""
         text, intent = latest_text(tracker), latest_intent(tracker)
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0)
@@ -181,19 +167,17 @@ class ValidateRepairForm(FormValidationAction):
                                        or (name == "goodbye" and len(text) <= 20))
         if aside and requested == "repair_description" and not infer_category(text):
             return True  # "查一下我的工单" is not a description of a problem
-        if self._answer(requested, tracker) is not None or self._corrections(tracker, requested):
+        if answered:  # an answer or a change of an earlier one: the form goes on
             return False
         return aside and not (name != "check_ticket" and is_question(text))
 
     # ------------------------------------------------------------ reading the turn
     async def _interpret(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, requested: Optional[str]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str,
+        answer: Optional[Dict[str, Any]], corrections: Dict[str, Any],
     ) -> Dict[str, Any]:
+        """The slots a turn in the form sets, with the messages that go with them."""
         lang = language_of(tracker)
-        if requested is None:
-            return self._prefill(dispatcher, tracker, lang)
-        answer = self._answer(requested, tracker)
-        corrections = self._corrections(tracker, requested)
         values: Dict[str, Any] = {}
         if answer is not None:
             values.update(answer)
@@ -273,7 +257,7 @@ class ValidateRepairForm(FormValidationAction):
         if requested == "unit":
             if is_question(text):  # "快递柜在哪儿？" names a place but asks about it
                 return None
-            place = places.merge(places.from_json(tracker.get_slot("location_partial")), parse_location(_spelled(text)))
+            place = places.merge(places.from_json(tracker.get_slot("location_partial")), parse_location(text))
             if place is None:
                 return None
             if place.complete:
@@ -327,7 +311,7 @@ class ValidateRepairForm(FormValidationAction):
             if phones and phones[-1] != value_before_turn(tracker, "phone"):
                 values["phone"] = phones[-1]
         if requested != "unit" and not is_question(text):
-            place = parse_location(_spelled(text))
+            place = parse_location(text)
             current = places.from_json(tracker.get_slot("location"))
             if place is None and _CORRECTION_CUE.search(text):
                 place = parse_location(re.split(r"[，,。;；]", text)[-1])  # "房号说错了，是804"
@@ -392,7 +376,7 @@ class ValidateRepairForm(FormValidationAction):
                      lang: str, force: bool = False) -> None:
         """Say what changed when the resident gives a value the form was not asking for."""
         for slot, value in changed.items():
-            if slot not in FIELD_NAMES or value is None:
+            if slot not in LABELS["field"] or value is None:
                 continue
             if not force and value_before_turn(tracker, slot) == value:
                 continue  # unchanged: nothing to acknowledge
@@ -401,7 +385,7 @@ class ValidateRepairForm(FormValidationAction):
                 shown = label("urgency", value, lang)
             elif slot == "unit":
                 shown = places.display(places.from_json(changed.get("location")), lang, value)
-            dispatcher.utter_message(response="utter_value_updated", what=FIELD_NAMES[slot][lang], value=shown)
+            dispatcher.utter_message(response="utter_value_updated", what=label("field", slot, lang), value=shown)
 
     @staticmethod
     def _mention_problems(dispatcher: CollectingDispatcher, description: str, lang: str) -> None:
@@ -431,8 +415,8 @@ class ValidateRepairForm(FormValidationAction):
         """Phones are normalised; a number accepted as given after two tries stays as written."""
         return {"phone": (normalise_phone(str(value)) or value) if value else None}
 
+    # The turn was read and checked above; these keep the SDK from warning about slots without a validator.
     async def validate_repair_description(self, value: Any, *_: Any) -> Dict[Text, Any]:
-        """Pre-fills the category from the description when none was given."""
         return {"repair_description": value}
 
     async def validate_repair_category(self, value: Any, *_: Any) -> Dict[Text, Any]:

@@ -14,11 +14,8 @@ category × language (Markdown) and the failed conversations, and writes the res
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +27,10 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.bench_nlu import machine  # noqa: E402
+from benchmarks.followup_eval import evaluate_followups, table  # noqa: E402
 from tests.conversation_suite import SUITE_DIR, format_summary, load_suite, run_suite, summarise  # noqa: E402
+from tests.servers import load_default_settings, start_stack  # noqa: E402
 
 
 def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -49,81 +49,24 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_default_settings() -> None:
-    """The same defaults as `make` (scripts/env.sh), without overriding the shell's."""
-    try:
-        out = subprocess.run(["bash", "-c", "source scripts/env.sh && env -0"], cwd=REPO_ROOT,
-                             capture_output=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return
-    for item in out.split(b"\0"):
-        key, sep, value = item.decode(errors="replace").partition("=")
-        if sep and key not in os.environ:
-            os.environ[key] = value
-
-
-def machine() -> str:
-    """One-line description of the machine the numbers come from."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
-
-
-def _overall(value: Any) -> Optional[float]:
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, dict) and isinstance(value.get("overall"), (int, float)):
-        return float(value["overall"])
-    return None
-
-
-def followup_accuracy(report: Dict[str, Any]) -> Optional[float]:
-    """The headline accuracy of a follow-up report: ``accuracy``, else ``context.overall``."""
-    return _overall(report.get("accuracy")) if "accuracy" in report else _overall(report.get("context"))
-
-
 def _percent(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def run_followups(path: Path) -> Optional[Dict[str, Any]]:
-    """``benchmarks/followup_eval.evaluate_followups(path)`` when that module exists, else ``None``."""
-    module_path = HERE / "followup_eval.py"
-    if not module_path.exists():
-        print("\n(follow-up evaluation skipped: benchmarks/followup_eval.py does not exist yet)")
-        return None
-    if not path.exists():
-        print(f"\n(follow-up evaluation skipped: {path} does not exist)")
-        return None
-    spec = importlib.util.spec_from_file_location("followup_eval", module_path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    started = time.monotonic()
-    report = module.evaluate_followups(path)
-    seconds = time.monotonic() - started
-    if not isinstance(report, dict):
-        report = {"result": report}
-    shown_path = path.resolve().relative_to(REPO_ROOT) if path.resolve().is_relative_to(REPO_ROOT) else path
-    print(f"\n## Follow-up questions ({shown_path}, {seconds:.0f} s)")
-    print(f"accuracy: {_percent(followup_accuracy(report))}"
-          + (f" (each follow-up asked alone: {_percent(_overall(report.get('no_context')))})"
-             if _overall(report.get("no_context")) is not None else ""))
-    if callable(getattr(module, "table", None)):
-        print(module.table(report))
-    return {**report, "seconds": round(seconds, 1)}
+def run_followups(path: Path) -> Dict[str, Any]:
+    """The follow-up question set through the knowledge base (benchmarks/followup_eval.py)."""
+    report = evaluate_followups(path)
+    shown = path.resolve().relative_to(REPO_ROOT) if path.resolve().is_relative_to(REPO_ROOT) else path
+    print(f"\n## Follow-up questions ({shown})")
+    print(f"accuracy: {_percent(report['context']['overall'])} "
+          f"(each follow-up asked alone: {_percent(report['no_context']['overall'])})")
+    print(table(report))
+    return report
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parse_args(argv)
     load_default_settings()
-    from tests.servers import start_stack
 
     model = Path(args.model)
     if not model.exists():
@@ -191,7 +134,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "suite_seconds": round(suite_seconds, 1),
         "turns": turns,
         "summary": summary,
-        "followup_accuracy": followup_accuracy(followups) if followups else None,
+        "followup_accuracy": followups["context"]["overall"] if followups else None,
         "followups": followups,
         "conversations": [r.as_dict() for r in results],
     }

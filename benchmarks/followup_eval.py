@@ -105,7 +105,8 @@ def evaluate_followups(path: Path = DEFAULT_SET, answerer: Any = None, index: Op
         ctx: Optional[KBContext] = context
         for message, expected in zip(thread["then"], thread["expect"]):
             resolution, with_ctx, ctx = resolver.ask(message, ctx, lang, log_unanswered=False)
-            alone = answerer.ask(message, lang, log_unanswered=False)
+            # Not a follow-up: answered on its own already.
+            alone = answerer.ask(message, lang, log_unanswered=False) if resolution.followup else with_ctx
             rows.append({"id": thread["id"], "lang": lang, "kind": thread["kind"], "split": thread["split"],
                          "message": message, "expected": expected, "first_ok": first_ok,
                          "context_ok": is_correct(with_ctx, expected), "plain_ok": is_correct(alone, expected),

@@ -18,7 +18,6 @@ Usage: ``python -m bot.action_server --actions actions [--interface 127.0.0.1] [
 from __future__ import annotations
 
 import argparse
-import hmac
 import logging
 import os
 from typing import List, Optional
@@ -26,27 +25,19 @@ from typing import List, Optional
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot.settings import install_log_redaction, redact
+from bot.settings import Settings, install_log_redaction, redact
+from bot.web.http import bearer_token, error, secret_matches
 
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/health",)
 
 
-def authorised(request: Request, token: str) -> bool:
-    """True when the request carries the shared secret."""
-    if not token:
-        return False
-    header = request.headers.get("authorization", "")
-    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
-
-
 def create_action_app(actions: str = "actions", token: Optional[str] = None, max_body: int = 4 * 1024 * 1024) -> Sanic:
     """rasa-sdk's app behind the shared secret."""
     from rasa_sdk.endpoint import create_app
 
-    token = (os.environ.get("ACTION_SERVER_TOKEN", "") if token is None else token).strip()
+    token = (Settings.from_env().action_token if token is None else token).strip()
     if not token:
         logger.error("ACTION_SERVER_TOKEN is empty: the action server refuses every call")
     app = create_app(actions, cors_origins=None)
@@ -56,9 +47,8 @@ def create_action_app(actions: str = "actions", token: Optional[str] = None, max
     async def _require_token(request: Request):  # type: ignore[no-untyped-def]
         if request.path in OPEN_PATHS and request.method == "GET":
             return None
-        if not authorised(request, token):
-            return response.json({"error": "unauthorised", "message": "Missing or wrong action server token."},
-                                 status=401)
+        if not secret_matches(bearer_token(request), token):
+            return error(401, "unauthorised", "Missing or wrong action server token.")
         return None
 
     @app.middleware("response")

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rasa.shared.core.events import BotUttered
 
-from bot.channels.identity import conversation_id
+from bot.channels.identity import resident_id
 from bot.conversations import append_events
 from bot.db import get_engine
 from bot.outbound import DeliveryError, send_text
@@ -86,14 +86,6 @@ def status_message(ticket: Ticket, event: TicketEvent) -> str:
     if event.to_status == "resolved":
         lines.append(RESOLVED_HINT[lang])
     return "\n".join(lines)
-
-
-def _conversation(ticket: Ticket) -> str:
-    """The Rasa conversation of a ticket's reporter (``"<channel>:<platform id>"``)."""
-    try:
-        return conversation_id(ticket.channel, ticket.sender_id)
-    except ValueError:  # a channel Linli does not namespace (tests, imports)
-        return f"{ticket.channel}:{ticket.sender_id}"
 
 
 def _is_notifiable(event: TicketEvent) -> bool:
@@ -199,11 +191,11 @@ class Notifier:
             message = status_message(ticket, event)
             try:
                 await send_text(ticket.channel, ticket.sender_id, message)
-                await self._record(_conversation(ticket), message, ticket.number)
+                await self._record(resident_id(ticket.channel, ticket.sender_id), message, ticket.number)
                 outcome = "sent"
                 logger.info("Told %s:%s that %s is %s", ticket.channel, ticket.sender_id, ticket.number, event.to_status)
             except DeliveryError as exc:
-                outcome = redact(f"undeliverable: {exc}")
+                outcome = f"undeliverable: {exc}"  # DeliveryError texts are redacted already
                 logger.warning("Could not notify about %s: %s", ticket.number, outcome)
             except Exception as exc:  # never let one bad message stop the loop
                 outcome = redact(f"failed: {type(exc).__name__}: {exc}")

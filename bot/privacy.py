@@ -33,17 +33,18 @@ import os
 import re
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, insert,
+from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, delete, insert,
                         inspect, select, text, update)
 from sqlalchemy.engine import Engine
 
 from bot import ROOT
 from bot.channels.identity import CHANNELS, conversation_id, split
+from bot import db
 from bot.db import get_engine
 
 logger = logging.getLogger(__name__)
@@ -142,9 +143,10 @@ def tracker_url() -> str:
     return f"sqlite:///{path}"
 
 
-@lru_cache(maxsize=None)
 def _tracker_engine(url: str) -> Engine:
-    return create_engine(url, future=True)
+    # The shared engine factory: SQLite with WAL and a 30 s busy timeout, so a purge and
+    # Rasa's own writes wait for each other instead of failing with "database is locked".
+    return db.get_engine(url)
 
 
 def tracker_engine() -> Optional[Engine]:
@@ -436,7 +438,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_parser("migrate", help="namespace the identities of rows from before namespacing")
     args = parser.parse_args(argv)
 
-    migrate_identities()
+    if args.command in ("export", "delete", "migrate") or (args.command == "purge" and not args.dry_run):
+        migrate_identities()  # reads and writes need today's identities; `audit` and dry runs write nothing
     if args.command == "export":
         data = export_resident(args.channel, args.id)
         audit_log().record(_actor(), "export", conversation_id(args.channel, args.id),

@@ -63,17 +63,12 @@ def _configure_cors(app: Sanic, origins: tuple) -> None:
     async def _cors(request: Request, resp: Any) -> Any:
         if resp is None:
             return None
-        # Whatever Rasa's CORS extension added, only the allow-list decides.
-        for header in ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
-                       "Access-Control-Expose-Headers"):
-            if header in resp.headers:
-                del resp.headers[header]
+        # Rasa gets no CORS configuration (cors=None), so only this allow-list (and the widget
+        # script's own "*", bot/web/chat.py) ever sets the header; credentials are never allowed.
         origin = request.headers.get("origin")
         if origin and origin.rstrip("/") in allowed:
             resp.headers["Access-Control-Allow-Origin"] = origin
             resp.headers["Vary"] = "Origin"
-        if request.path == "/chat/widget.js":  # a script tag needs no CORS, but allow fetching it
-            resp.headers["Access-Control-Allow-Origin"] = "*"
         return resp
 
 
@@ -116,7 +111,10 @@ def build_app(
     if cors:
         origins = tuple(o.strip().rstrip("/") for o in cors.split(",") if o.strip() and o.strip() != "*")
 
-    os.environ.setdefault("ACTION_SERVER_TOKEN", "")  # endpoints.yml refers to it
+    if not settings.action_token:
+        # endpoints.yml sends it and the action server refuses every call without it.
+        raise ConfigurationError("ACTION_SERVER_TOKEN is empty: set a shared secret for the action server "
+                                 "(make run generates one)")
     endpoints = AvailableEndpoints.read_endpoints(endpoints_path)
     channels = create_http_input_channels(None, credentials_path)
     app = configure_app(
@@ -186,11 +184,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     level = logging.DEBUG if args.debug else logging.INFO
     rasa.utils.common.configure_logging_and_warnings(level)
     configure_structlog(level)
-    install_log_redaction()
     if not os.path.exists(args.model):
         raise SystemExit(f"No trained model at {args.model}: run `make train` (or `make run`, which trains).")
     app = build_app(args.model, args.endpoints, args.credentials, args.cors, args.port,
                     auth_token=args.auth_token, settings=settings)
+    # After the app exists: with the API on, Rasa's Sanic app reconfigures the sanic.* loggers
+    # (dictConfig), which would drop a filter installed earlier; again at start for the same reason.
+    install_log_redaction()
+    app.register_listener(lambda *_: install_log_redaction(), "before_server_start")
     logger.info("Starting Linli on http://%s:%s", args.interface, args.port)
     # One worker: the tracker lock store is in memory unless a Redis lock store is configured.
     app.run(host=args.interface, port=args.port, workers=1, access_log=False)

@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Tuple
 
@@ -42,12 +43,17 @@ class ConfigurationError(SystemExit):
         super().__init__(self.message)
 
 
+def is_true(value: str) -> bool:
+    """A boolean setting's text: 1/true/yes/on."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def flag(name: str, default: bool = False) -> bool:
-    """A boolean environment variable (1/true/yes/on)."""
+    """A boolean environment variable (1/true/yes/on); ``default`` when unset or empty."""
     value = os.environ.get(name)
     if value is None or not value.strip():
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    return is_true(value)
 
 
 def _int(name: str, default: int) -> int:
@@ -76,8 +82,9 @@ def _secret_file(path: Path) -> str:
     return value
 
 
+@lru_cache(maxsize=1)
 def secret_key() -> bytes:
-    """``LINLI_SECRET_KEY``, else the machine's random key in ``var/secret_key``."""
+    """``LINLI_SECRET_KEY``, else the machine's random key in ``var/secret_key`` (read once per process)."""
     value = os.environ.get("LINLI_SECRET_KEY", "").strip()
     if not value:
         path = Path(os.environ.get("LINLI_SECRET_KEY_FILE") or ROOT / "var" / "secret_key")
@@ -153,17 +160,6 @@ class Settings:
         app.config.FORWARDED_SECRET = self.forwarded_secret or None
         app.config.REAL_IP_HEADER = self.real_ip_header or None
         app.config.REQUEST_MAX_SIZE = self.max_body_bytes
-
-
-_settings: Optional[Settings] = None
-
-
-def settings() -> Settings:
-    """The process-wide settings, read on first use."""
-    global _settings
-    if _settings is None:
-        _settings = Settings.from_env()
-    return _settings
 
 
 # ---------------------------------------------------------------- redaction

@@ -91,15 +91,26 @@ class Answerer:
         self.ask("How do I pay the management fee?", "en", log_unanswered=False, force_generate=generator)
 
     def ask(self, question: str, language: Optional[str] = None, *, sender_id: Optional[str] = None,
-            log_unanswered: bool = True, force_generate: bool = False) -> Answer:
-        """Answer ``question`` in ``language`` ("zh"/"en"; detected when None)."""
+            log_unanswered: bool = True, force_generate: bool = False, hits: Optional[List[Hit]] = None,
+            bonus: float = 0.0) -> Answer:
+        """Answer ``question`` in ``language`` ("zh"/"en"; detected when None).
+
+        ``hits``: candidates already retrieved (a follow-up's contextual ranking), so the
+        question is not embedded and searched again. ``bonus`` is added to the best
+        cosine before the thresholds apply (a follow-up joined to its previous question
+        scores a little lower than one well-formed question); the reported confidence
+        and citation scores stay the real cosines.
+        """
         t0 = time.perf_counter()
         lang = language if language in ("zh", "en") else (detect_language(question) or "zh")
-        hits = self.retriever.search(question, k=self.cfg.top_k, language=lang)
+        if hits is None:
+            hits = self.retriever.search(question, k=self.cfg.top_k, language=lang)
+        hits = hits[: self.cfg.top_k]
         t1 = time.perf_counter()
         conf = hits[0].dense if hits else 0.0
+        decision = conf + bonus
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1)}
-        if not hits or conf < self.cfg.abstain_below(lang):
+        if not hits or decision < self.cfg.abstain_below(lang):
             if log_unanswered:
                 from .unanswered import record
 
@@ -109,7 +120,7 @@ class Answerer:
             return Answer(question, lang, NO_ANSWER[lang], True, "abstained", conf, [], timings)
 
         top = hits[0]
-        if top.chunk.kind == "faq" and conf >= self.cfg.extractive_faq_above(lang) and not force_generate:
+        if top.chunk.kind == "faq" and decision >= self.cfg.extractive_faq_above(lang) and not force_generate:
             timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             return Answer(question, lang, top.chunk.text, False, "extractive", conf, [self._cite(top, lang)], timings)
 
@@ -138,7 +149,7 @@ class Answerer:
     def _cite(hit: Hit, lang: str) -> Dict:
         c = hit.chunk
         return {"citation": citation(c, lang), "source": c.source, "chunk_id": c.chunk_id, "title": c.title,
-                "article": c.article, "score": round(hit.dense, 4)}
+                "faq_id": c.faq_id or None, "article": c.article, "score": round(hit.dense, 4)}
 
 
 def _echo(answer: str, question: str) -> bool:

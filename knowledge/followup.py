@@ -45,13 +45,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-
 from .bm25 import tokenize
-from .lang import detect_language
+from .lang import _HAN, language_or
 from .retrieval import Hit
 
 # Margin above the abstention threshold from which a message stands on its own. On the dev
@@ -70,10 +68,8 @@ JOINT_FLOOR = -0.05
 FOLLOWUP_BONUS = 0.015
 # Contextual candidates considered when re-ranking a substituted entity.
 SUBSTITUTION_POOL = 5
-# Candidates kept for the answerer (it takes top_k of them).
-CANDIDATES = 10
 
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_RUN = re.compile(_HAN.pattern + "+")
 # Chinese: a message that opens with a continuation ("那…", "还有…", "要是…") or ends with
 # the topic-shifting particle ("…呢", "…的话") leans on what was said before.
 _ZH_LEAD = ("那么", "那", "还有", "另外", "再问", "顺便问", "至于", "如果", "要是", "换成")
@@ -184,7 +180,7 @@ def _en_word(word: str) -> str:
 
 def analyse(text: str, language: Optional[str] = None) -> Ellipsis:
     """Ellipsis cues of ``text`` in ``language`` (detected when None)."""
-    lang = language if language in ("zh", "en") else (detect_language(text) or "zh")
+    lang = language if language in ("zh", "en") else language_or(text)
     t = (text or "").strip()
     if lang == "zh":
         rest = " ".join(_HAN_RUN.findall(t))
@@ -216,8 +212,7 @@ class Resolution:
     followup: bool
     reason: str                     # no-context | self-contained | elliptical | coherent | unrelated | not-elliptical
     scores: Dict[str, float] = field(default_factory=dict)
-    # Ranked candidates of a follow-up, their cosines raised by FOLLOWUP_BONUS (None: the
-    # answerer retrieves ``query`` itself).
+    # Ranked candidates for ``query`` (already retrieved, so the answerer does not search again).
     hits: Optional[List[Hit]] = None
 
     def to_dict(self) -> Dict[str, Any]:
@@ -225,33 +220,6 @@ class Resolution:
         return {"message": self.message, "language": self.language, "query": self.query,
                 "followup": self.followup, "reason": self.reason,
                 "scores": {k: round(v, 4) for k, v in self.scores.items()}}
-
-
-class _FixedRetriever:
-    """Stands in for the answerer's retriever for one question: returns precomputed hits."""
-
-    def __init__(self, hits: List[Hit]) -> None:
-        self.hits = hits
-
-    def search(self, question: str, k: int = 5, mode: Optional[str] = None, language: Optional[str] = None,
-               qvec: Any = None) -> List[Hit]:
-        return self.hits[:k]
-
-
-class _AnswererView:
-    """The answerer with another retriever: thresholds, generation and citations stay its own.
-
-    ``Answerer.ask`` only reaches retrieval through ``self.retriever``; everything else
-    (config, generator, which loads once on the real answerer) is delegated, so a
-    follow-up is answered exactly like any other question, and concurrently safe.
-    """
-
-    def __init__(self, base: Any, retriever: _FixedRetriever) -> None:
-        self._base = base
-        self.retriever = retriever
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._base, name)
 
 
 class FollowupResolver:
@@ -264,7 +232,6 @@ class FollowupResolver:
     def __init__(self, answerer: Any) -> None:
         self.answerer = answerer
         self.cfg = answerer.cfg
-        self._rows_of: Optional[Dict[str, List[int]]] = None  # chunk id -> its rows in the index
 
     # ------------------------------------------------------------------ decision
     def resolve(self, message: str, context: Optional[KBContext], language: Optional[str] = None, *,
@@ -276,19 +243,21 @@ class FollowupResolver:
         be answered in its context counts as a follow-up.
         """
         text = (message or "").strip()
-        lang = language if language in ("zh", "en") else (detect_language(text) or "zh")
+        lang = language if language in ("zh", "en") else language_or(text)
         if context is None or not context.question.strip() or not text:
             return Resolution(text, lang, text, False, "no-context")
         cues = analyse(text, lang)
         query = contextual_query(context.question, text, lang)
         retriever = self.answerer.retriever
         v_msg, v_query, v_prev = self.answerer.embedder.queries([text, query, context.question])
-        plain = retriever.search(text, k=1, language=lang, qvec=v_msg)
+        pool = max(self.cfg.top_k, SUBSTITUTION_POOL)
+        plain = retriever.search(text, k=self.cfg.top_k, language=lang, qvec=v_msg)
         prev = retriever.search(context.question, k=1, language=lang, qvec=v_prev)
-        ctx_hits = retriever.search(query, k=CANDIDATES, language=lang, qvec=v_query)
+        ctx_hits = retriever.search(query, k=pool, language=lang, qvec=v_query)
         best = lambda hits: hits[0].dense if hits else 0.0  # noqa: E731
         threshold = self.cfg.abstain_below(lang)
-        fit = self._cosine(ctx_hits[0], v_msg) - best(plain) if ctx_hits and plain else 0.0
+        fit = ((retriever.cosine(ctx_hits[0].chunk.chunk_id, v_msg) or ctx_hits[0].dense) - best(plain)
+               if ctx_hits and plain else 0.0)
         scores = {"plain": best(plain), "contextual": best(ctx_hits), "previous": best(prev),
                   "coherence": best(ctx_hits) - best(prev), "fit": fit, "threshold": threshold}
 
@@ -296,16 +265,19 @@ class FollowupResolver:
         cue_words = (cues.marker or cues.anaphor) and cues.short
         says_enough = lang == "zh" or cues.size >= 2
         if scores["plain"] >= threshold + SELF_CONTAINED_MARGIN[lang] and says_enough and not cue_words:
-            return Resolution(text, lang, text, False, "self-contained", scores)
+            return Resolution(text, lang, text, False, "self-contained", scores, plain)
         if strict:
             # Out of scope for the NLU: a follow-up only with an explicit cue ("…呢", "and …",
             # "it", or nothing but question words), on the previous topic, and answerable;
             # "给我讲个笑话" stays small talk.
             explicit = cues.marker or cues.anaphor or not cues.content
-            answerable = scores["contextual"] + FOLLOWUP_BONUS >= threshold
-            if explicit and scores["coherence"] >= COHERENCE_FLOOR and answerable:
-                return self._followup(text, lang, query, ctx_hits, cues, scores, "elliptical")
-            return Resolution(text, lang, text, False, "not-elliptical", scores)
+            if explicit and scores["coherence"] >= COHERENCE_FLOOR:
+                followup = self._followup(text, lang, query, ctx_hits, cues, scores, "elliptical")
+                # Answerable with the hit that will actually be answered (after any substitution).
+                top = followup.hits[0].dense if followup.hits else 0.0
+                if top + FOLLOWUP_BONUS >= threshold:
+                    return followup
+            return Resolution(text, lang, text, False, "not-elliptical", scores, plain)
         # 2. Elliptical form: a follow-up.
         if cues.elliptical:
             return self._followup(text, lang, query, ctx_hits, cues, scores, "elliptical")
@@ -313,23 +285,11 @@ class FollowupResolver:
         #    and the contextual answer still fits what the message itself asks.
         if scores["coherence"] + scores["fit"] >= JOINT_FLOOR:
             return self._followup(text, lang, query, ctx_hits, cues, scores, "coherent")
-        return Resolution(text, lang, text, False, "unrelated", scores)
-
-    def _cosine(self, hit: Hit, qvec: Any) -> float:
-        """Cosine of ``qvec`` to a chunk (best of its vectors), as the retriever computes it."""
-        stored = self.answerer.retriever.stored
-        if self._rows_of is None:  # built once; assigned complete, so concurrent calls never see half of it
-            rows_of: Dict[str, List[int]] = {}
-            for row, i in enumerate(stored.rows):
-                rows_of.setdefault(stored.chunks[int(i)].chunk_id, []).append(row)
-            self._rows_of = rows_of
-        rows = self._rows_of.get(hit.chunk.chunk_id)
-        return float(np.max(stored.vectors[rows] @ qvec)) if rows else hit.dense
+        return Resolution(text, lang, text, False, "unrelated", scores, plain)
 
     def _followup(self, text: str, lang: str, query: str, hits: List[Hit], cues: Ellipsis,
                   scores: Dict[str, float], reason: str) -> Resolution:
         ranked = self._substitute(hits, cues, lang) if cues.marker and cues.content else list(hits)
-        ranked = [replace(h, dense=h.dense + FOLLOWUP_BONUS) for h in ranked]
         return Resolution(text, lang, query, True, reason, scores, ranked)
 
     @staticmethod
@@ -361,20 +321,25 @@ class FollowupResolver:
     # ------------------------------------------------------------------ answering
     def answer(self, resolution: Resolution, *, sender_id: Optional[str] = None,
                log_unanswered: bool = True) -> Any:
-        """The answerer's :class:`~knowledge.answer.Answer` for a resolved message."""
-        if resolution.hits is None:
-            return self.answerer.ask(resolution.query, resolution.language, sender_id=sender_id,
-                                     log_unanswered=log_unanswered)
-        view = _AnswererView(self.answerer, _FixedRetriever(resolution.hits))
-        return type(self.answerer).ask(view, resolution.query, resolution.language, sender_id=sender_id,
-                                       log_unanswered=log_unanswered)
+        """The answerer's :class:`~knowledge.answer.Answer` for a resolved message (no second search)."""
+        return self.answerer.ask(resolution.query, resolution.language, sender_id=sender_id,
+                                 log_unanswered=log_unanswered, hits=resolution.hits,
+                                 bonus=FOLLOWUP_BONUS if resolution.followup else 0.0)
 
     def ask(self, message: str, context: Optional[KBContext], language: Optional[str] = None, *,
             sender_id: Optional[str] = None, log_unanswered: bool = True, strict: bool = False,
-            turn: Optional[int] = None) -> Tuple[Resolution, Any, KBContext]:
-        """Resolve and answer ``message``; also returns the context for the next turn."""
+            turn: Optional[int] = None) -> Tuple[Resolution, Any, Optional[KBContext]]:
+        """Resolve and answer ``message``; also returns the context for the next turn.
+
+        ``strict`` (the NLU called the message out of scope): a message that is not a
+        follow-up is not answered at all — ``(resolution, None, None)``.
+        """
         resolution = self.resolve(message, context, language, strict=strict)
+        if strict and not resolution.followup:
+            return resolution, None, None
         result = self.answer(resolution, sender_id=sender_id, log_unanswered=log_unanswered)
+        if strict and result.abstained:  # out of scope after all: no "no answer, a human?"
+            return resolution, None, None
         return resolution, result, next_context(resolution, result, turn)
 
 

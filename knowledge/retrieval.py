@@ -48,6 +48,18 @@ class Retriever:
         self.bm25_weight = bm25_weight
         self.bm25 = BM25Index(stored.tokens)
         self.n_chunks = len(stored.chunks)
+        # Chunk index -> its rows in the vector matrix (a chunk may have several vectors).
+        rows_of: Dict[int, List[int]] = {}
+        for row, i in enumerate(stored.rows):
+            rows_of.setdefault(int(i), []).append(row)
+        self._rows = {i: np.asarray(rows) for i, rows in rows_of.items()}
+        self._index_of = {c.chunk_id: i for i, c in enumerate(stored.chunks)}
+
+    def cosine(self, chunk_id: str, qvec: np.ndarray) -> Optional[float]:
+        """Cosine of ``qvec`` to a chunk (best of its vectors); ``None`` for an unknown chunk."""
+        i = self._index_of.get(chunk_id)
+        rows = self._rows.get(i) if i is not None else None
+        return float(np.max(self.stored.vectors[rows] @ qvec)) if rows is not None and len(rows) else None
 
     def search(self, question: str, k: int = 5, mode: Optional[str] = None, language: Optional[str] = None,
                qvec: Optional[np.ndarray] = None) -> List[Hit]:
@@ -74,7 +86,7 @@ class Retriever:
         for i in order[:k]:
             cos = dense.get(i)
             if cos is None:  # BM25-only candidate: compute its cosine for confidence
-                cos = float(np.max(self.stored.vectors[self.stored.rows == i] @ qvec))
+                cos = self.cosine(self.stored.chunks[i].chunk_id, qvec) or 0.0
             hits.append(Hit(self.stored.chunks[i], float(ranked[i]), cos, bm25_scores.get(i, 0.0)))
         return hits
 

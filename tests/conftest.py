@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.servers import ROOT, Stack, start_stack
+from tests.servers import ROOT, Stack, load_default_settings, start_stack
 
 
-def _load_default_settings() -> None:
-    """Give tests the same defaults as `make` (scripts/env.sh), without overriding the shell's."""
-    out = subprocess.run(
-        ["bash", "-c", "source scripts/env.sh && env -0"], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    for item in out.split(b"\0"):
-        key, sep, value = item.decode(errors="replace").partition("=")
-        if sep and key not in os.environ:
-            os.environ[key] = value
-
-
-_load_default_settings()
+load_default_settings()
 
 MODEL = Path(os.environ.get("LINLI_TEST_MODEL", ROOT / "models" / "rasa" / "current.tar.gz"))
 

@@ -33,8 +33,8 @@ column with a suffix: ``<col>_contains`` (a string or a list: all of them), ``<c
 ``descriptions_contain`` checks the descriptions of *all* the resident's tickets together (one
 ticket naming both problems, or two tickets). A column the schema does not have fails the
 conversation with a clear message, never the suite. ``handoff: null`` means no handoff at all;
-``handoff: {}`` any handoff. Tickets and handoffs are read through :func:`tickets_of` and
-:func:`handoff_of` (which use ``tests.servers.tickets_of`` / ``handoff_of`` when they exist).
+``handoff: {}`` any handoff. Tickets and handoffs are read through ``tests.servers.tickets_of`` and
+``handoff_of``.
 
 Quote YAML values that YAML would read otherwise: ``"yes"``, ``"no"``, phone numbers, and any
 text with `` #`` or ``: `` in it (the loader rejects booleans where text is expected).
@@ -49,11 +49,12 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
+
+from tests.servers import handoff_of, tickets_of
 
 SUITE_DIR = Path(__file__).resolve().parent / "conversations"
 LANGS = ("zh", "en", "mixed")
@@ -347,69 +348,6 @@ def joined_text(messages: Optional[Sequence[Mapping[str, Any]]]) -> str:
 
 
 # --------------------------------------------------------------------------- database lookups
-
-
-@lru_cache(maxsize=8)
-def _engine(url: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine
-
-    return create_engine(url, future=True)
-
-
-def _owned_by(sender_column: Any, sender: str):  # type: ignore[no-untyped-def]
-    """Rows of this resident, also when REST identities get a namespace prefix (e.g. ``rest:<id>``)."""
-    from sqlalchemy import or_
-
-    return or_(sender_column == sender, sender_column.like(f"%:{sender}"), sender_column.like(f"%/{sender}"))
-
-
-def tickets_of(stack: Any, sender: str) -> List[Any]:
-    """The resident's tickets, newest first: the one place the suite reads tickets from."""
-    try:
-        from tests import servers
-
-        helper = getattr(servers, "tickets_of", None)
-    except ImportError:  # pragma: no cover
-        helper = None
-    if helper is not None:
-        return list(helper(stack, sender))
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from bot.tickets import TicketStore
-    from bot.tickets.models import Ticket
-
-    store = TicketStore(_engine(stack.database_url))
-    tickets = store.list_for_sender("rest", sender, limit=100)
-    if tickets:
-        return tickets
-    with Session(store.engine) as session:  # namespaced identities
-        rows = session.scalars(select(Ticket).where(_owned_by(Ticket.sender_id, sender))
-                               .order_by(Ticket.created_at.desc(), Ticket.id.desc()))
-        return list(rows)
-
-
-def handoff_of(stack: Any, sender: str) -> Optional[Any]:
-    """The resident's latest handoff (any status), or ``None``."""
-    try:
-        from tests import servers
-
-        helper = getattr(servers, "handoff_of", None)
-    except ImportError:  # pragma: no cover
-        helper = None
-    if helper is not None:
-        return helper(stack, sender)
-    from sqlalchemy import inspect, select
-    from sqlalchemy.orm import Session
-
-    from bot.handoff.models import Handoff
-
-    engine = _engine(stack.database_url)
-    if not inspect(engine).has_table(Handoff.__tablename__):
-        return None
-    with Session(engine) as session:
-        return session.scalar(select(Handoff).where(_owned_by(Handoff.sender_id, sender))
-                              .order_by(Handoff.id.desc()).limit(1))
 
 
 def _text(value: Any) -> str:

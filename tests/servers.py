@@ -16,8 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
+from bot.channels.identity import channel_of, resident_id, split
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+
+
+def load_default_settings() -> None:
+    """Give this process the same defaults as `make` (scripts/env.sh), without overriding the shell's."""
+    out = subprocess.run(
+        ["bash", "-c", "source scripts/env.sh && env -0"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    for item in out.split(b"\0"):
+        key, sep, value = item.decode(errors="replace").partition("=")
+        if sep and key not in os.environ:
+            os.environ[key] = value
 
 
 def free_port() -> int:
@@ -57,17 +70,10 @@ def get_json(url: str, timeout: float = 30.0, headers: Optional[Mapping[str, str
         return json.loads(response.read())
 
 
-#: Channels whose conversation ids are "<channel>:<platform id>" (bot/channels/identity.py).
-CHANNELS = ("wechat", "telegram", "socketio", "rest")
-
-
 def conversation_id(sender: str, channel: str = "rest") -> str:
     """The Rasa conversation of a resident: ``rest:<sender>`` for a REST test sender;
     an id that already names its channel (``wechat:o-...``) is returned unchanged."""
-    prefix, sep, _ = sender.partition(":")
-    if sep and prefix in CHANNELS:
-        return sender
-    return f"{channel}:{sender}"
+    return sender if channel_of(sender) else resident_id(channel, sender)
 
 
 @dataclass
@@ -123,8 +129,7 @@ def tickets_of(stack: Stack, sender: str, channel: str = "rest", limit: int = 10
 
     from bot.tickets import TicketStore
 
-    channel, platform = (sender.split(":", 1) if ":" in sender and sender.split(":", 1)[0] in CHANNELS
-                         else (channel, sender))
+    channel, platform = split(sender) if channel_of(sender) else (channel, sender)
     engine = create_engine(stack.database_url, future=True)
     try:
         return TicketStore(engine).list_for_sender(channel, platform, limit=limit)

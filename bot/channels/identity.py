@@ -30,6 +30,12 @@ def conversation_id(channel: str, platform_id: str) -> str:
     return f"{channel}:{platform_id}"
 
 
+def resident_id(channel: str, platform: str) -> str:
+    """The conversation id of a ticket's or a row's reporter, also for a channel Linli does not
+    namespace (tests, imports): always ``"<channel>:<platform id>"``."""
+    return f"{channel}:{platform}"
+
+
 def split(conversation: str) -> Tuple[str, str]:
     """``(channel, platform id)`` of a conversation id; ``("unknown", id)`` when not namespaced."""
     channel, sep, rest = (conversation or "").partition(":")

@@ -16,7 +16,6 @@ This one (``credentials.yml``: ``bot.channels.rest.RestInput``, name ``rest``):
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -29,16 +28,13 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import setting
 from bot.channels.identity import conversation_id
+from bot.web.http import bearer_token, error, secret_matches
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "rest"
 SENDER = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 MAX_MESSAGE = 4000
-
-
-def _error(status: int, code: str, message: str) -> HTTPResponse:
-    return response.json({"error": code, "message": message}, status=status)
 
 
 class RestInput(InputChannel):
@@ -57,11 +53,7 @@ class RestInput(InputChannel):
         self.token = token.strip()
 
     def _authorised(self, request: Request) -> bool:
-        if not self.token:
-            return False
-        header = request.headers.get("authorization", "")
-        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
+        return secret_matches(bearer_token(request), self.token)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """``GET /webhooks/rest/`` (health) and ``POST /webhooks/rest/webhook``."""
@@ -74,22 +66,22 @@ class RestInput(InputChannel):
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self._authorised(request):
-                return _error(403, "forbidden", "The REST channel needs Authorization: Bearer <LINLI_REST_TOKEN>.")
+                return error(403, "forbidden", "The REST channel needs Authorization: Bearer <LINLI_REST_TOKEN>.")
             if not (request.content_type or "").startswith("application/json"):
-                return _error(415, "json_required", "Send the body as application/json.")
+                return error(415, "json_required", "Send the body as application/json.")
             try:
                 data = json.loads(request.body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
-                return _error(400, "bad_json", "The body is not valid UTF-8 JSON.")
+                return error(400, "bad_json", "The body is not valid UTF-8 JSON.")
             if not isinstance(data, dict):
-                return _error(400, "bad_request", "Send a JSON object {\"sender\": ..., \"message\": ...}.")
+                return error(400, "bad_request", "Send a JSON object {\"sender\": ..., \"message\": ...}.")
             sender, text, metadata = data.get("sender"), data.get("message"), data.get("metadata")
             if not isinstance(sender, str) or not SENDER.match(sender):
-                return _error(400, "bad_sender", "sender: 1-128 characters of A-Z a-z 0-9 _ - . @")
+                return error(400, "bad_sender", "sender: 1-128 characters of A-Z a-z 0-9 _ - . @")
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE:
-                return _error(400, "bad_message", f"message: a non-empty string of at most {MAX_MESSAGE} characters")
+                return error(400, "bad_message", f"message: a non-empty string of at most {MAX_MESSAGE} characters")
             if metadata is not None and not isinstance(metadata, dict):
-                return _error(400, "bad_metadata", "metadata must be a JSON object")
+                return error(400, "bad_metadata", "metadata must be a JSON object")
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(

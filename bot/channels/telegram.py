@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -30,6 +29,8 @@ from bot.channels import common
 from bot.channels.common import OnNewMessage, setting
 from bot.channels.state import kv_store
 from bot.outbound import DeliveryError, register_sender
+from bot.settings import is_true
+from bot.web.http import secret_matches
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,6 @@ UPDATE_TTL = 24 * 3600.0
 ALLOWED_UPDATES = ["message", "callback_query"]
 #: Telegram refuses callback data over 64 bytes.
 MAX_CALLBACK_BYTES = 64
-
-
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def keyboard(buttons: List[Dict[str, Any]]) -> Optional[InlineKeyboardMarkup]:
@@ -97,7 +94,7 @@ class TelegramInput(InputChannel):
             webhook_secret=setting(c, "webhook_secret", "TELEGRAM_WEBHOOK_SECRET"),
             webhook_url=setting(c, "webhook_url", "TELEGRAM_WEBHOOK_URL"),
             api_base_url=setting(c, "api_base_url", "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL),
-            polling=_truthy(setting(c, "polling", "TELEGRAM_POLLING", "false")),
+            polling=is_true(setting(c, "polling", "TELEGRAM_POLLING", "false")),
         )
 
     def __init__(
@@ -160,8 +157,7 @@ class TelegramInput(InputChannel):
 
     def _authorised(self, request: Request) -> bool:
         # Without a configured secret the webhook is closed: anyone could post updates.
-        given = request.headers.get(SECRET_HEADER, "")
-        return bool(self.webhook_secret) and hmac.compare_digest(given.encode(), self.webhook_secret.encode())
+        return secret_matches(request.headers.get(SECRET_HEADER, ""), self.webhook_secret)
 
     async def _start(self, on_new_message: OnNewMessage) -> None:
         if not self.token:

@@ -61,9 +61,8 @@ class Playbook:
             for key in hazard.numbers:
                 if key not in seen and key in self.numbers:
                     seen.append(key)
-        lines = [self.numbers[key][language] for key in seen]
-        duty = "物业24小时值班电话" if language == "zh" else "Property 24-hour duty phone"
-        lines.append(f"{duty} {self.duty_phone}")
+        lines = [self.numbers[key][language] for key in seen if key != "duty"]
+        lines.append(self.numbers["duty"][language].format(phone=self.duty_phone))
         return lines
 
 

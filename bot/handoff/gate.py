@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, List, Optional
+from typing import Any, List
 
 from rasa.core.actions.action import action_for_name_or_text
 from rasa.core.policies.policy import PolicyPrediction
@@ -155,9 +155,3 @@ class HandoffGate:
         hub.notify(QUEUE)
         logger.info("Conversation %s handed off (%s)", tracker.sender_id, reason)
 
-
-def install_gate(agent: Any, store: HandoffStore, settings: Optional[HandoffSettings] = None) -> HandoffGate:
-    """Install a gate on ``agent.processor`` and return it."""
-    gate = HandoffGate(store, settings or HandoffSettings.from_env())
-    gate.install(agent.processor)
-    return gate

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-
-def _flag(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
+from bot.settings import flag
 
 
 @dataclass(frozen=True)
@@ -29,4 +27,4 @@ class HandoffSettings:
             fallbacks = int(os.environ.get("HANDOFF_AFTER_FALLBACKS", "2"))
         except ValueError as exc:
             raise ValueError(f"HANDOFF_TIMEOUT_SECONDS / HANDOFF_AFTER_FALLBACKS must be numbers: {exc}") from exc
-        return cls(timeout, _flag("LINLI_COMPLAINTS_TO_HUMAN"), fallbacks)
+        return cls(timeout, flag("LINLI_COMPLAINTS_TO_HUMAN"), fallbacks)

@@ -140,13 +140,14 @@ _NOT_QUANTITY = (
 
 # Numbers that look like addresses but are not: phones, ticket numbers, dates, times.
 _DATETIME = re.compile(
-    r"(?<!\d)(?:\d{4}\s*[-/.年]\s*\d{1,2}(?:\s*[-/.月]\s*\d{1,2}\s*[日号]?)?"
+    # A year is 19xx/20xx and a numeric date has all three parts: "room 1203. 2 taps" is no date.
+    r"(?<!\d)(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?"
+    r"|(?:19|20)\d{2}([-/.])\d{1,2}\1\d{1,2}(?!\d)"
     r"|\d{1,2}\s*月\s*\d{1,2}\s*[日号]?"
     r"|\d{1,2}\s*[:：]\s*\d{2}(?:\s*[:：]\s*\d{2})?"
     r"|\d{1,2}\s*(?:点|时)(?:\s*\d{1,2}\s*分?|半|一刻)?"
     r"|\d{1,2}\s*(?i:am|pm|a\.m\.?|p\.m\.?)(?![A-Za-z])"
-    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?(?!\d)"
-    r"|\d{4}\s*年)"
+    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?(?!\d))"
 )
 
 
@@ -163,7 +164,9 @@ _TOKEN_SPECS: Tuple[Tuple[str, int, bool, "re.Pattern[str]"], ...] = tuple(
          rf"(?<![这那每整哪几好有{_CN_NUM}])(?P<bc>[{_CN_SMALL}]{{1,3}})\s*(?:号楼|栋|幢)"
          r"(?!楼(?![道梯顶门下前后里]))"),
         ("building", 1, False,
-         r"(?i:\b(?:building|bldg|bld|blk|block|tower|twr))(?![A-Za-z])\.?\s*(?:(?i:no)\.?\s*|(?i:number)\s*|#\s*)?"
+         # Common misspellings of "building" too ("buidling 3 room 502").
+         r"(?i:\b(?:building|buidling|bulding|buliding|biulding|buildng|builing|bldng|bldg|bld|blk|block|tower|twr))"
+         r"(?![A-Za-z])\.?\s*(?:(?i:no)\.?\s*|(?i:number)\s*|#\s*)?"
          rf"(?P<b>(?i:{_EN_WORDS})|\d{{1,3}}|[A-Z]\d{{0,2}}|[b-hj-z])(?![0-9A-Za-z])"),
         # "2单元", "二单元"; "2单元门" also names the door (an area, see location.py).
         ("entrance", 2, False,
@@ -446,10 +449,10 @@ _TICKET = re.compile(r"(?<![0-9A-Za-z-])(?P<p>BX|TS)-?(?P<d>\d{8})-?(?P<n>\d{4})
 
 
 def find_ticket_ids(text: str) -> Iterator[Match]:
-    """Yield ticket numbers such as ``BX-20261124-0007`` (case and dashes forgiven)."""
-    for m in _TICKET.finditer(text):
+    """Yield ticket numbers such as ``BX-20261124-0007`` (case, dashes and full width forgiven)."""
+    for m in _TICKET.finditer(fold_width(text)):  # same length: offsets still point into ``text``
         value = f"{m.group('p').upper()}-{m.group('d')}-{m.group('n')}"
-        yield Match("ticket_id", m.start(), m.end(), m.group(0), value)
+        yield Match("ticket_id", m.start(), m.end(), text[m.start():m.end()], value)
 
 
 def find_entities(text: str) -> List[Match]:

@@ -62,5 +62,6 @@ async def send_text(channel: str, recipient_id: str, text: str) -> None:
         await sender.send_text(platform_id(channel, recipient_id), text)
     except DeliveryError as exc:
         raise DeliveryError(redact(exc)) from None
-    except Exception as exc:  # a channel bug: still no secret in what callers see
+    except Exception as exc:  # a channel bug: logged (the log filter redacts), no secret in what callers see
+        logger.exception("Sender for %s failed", channel)
         raise DeliveryError(redact(f"{type(exc).__name__}: {exc}")) from None

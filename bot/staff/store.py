@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.db import get_engine
 from bot.staff.models import ROLES, Base, StaffSession, StaffUser, as_utc, utcnow
-from bot.staff.passwords import DUMMY_HASH, MAX_LENGTH, hash_password, needs_rehash, verify_password
+from bot.staff.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from bot.staff.throttle import normalise_username
 
 DEFAULT_SESSION_TTL = 8 * 3600
@@ -122,10 +122,9 @@ class StaffStore:
     def get_user(self, username: str) -> Optional[StaffUser]:
         """The user with this username (compared normalised: spaces, case, width), if any."""
         wanted = normalise_username(username)
+        if not wanted:
+            return None
         with self._sessions() as session:
-            user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-            if user is not None or not wanted:
-                return user
             user = session.scalar(select(StaffUser).where(StaffUser.username == wanted))
             if user is not None:
                 return user
@@ -138,9 +137,7 @@ class StaffStore:
     # ------------------------------------------------------------ sessions
     def login(self, username: str, password: str) -> tuple:
         """Check credentials and open a session: returns ``(token, identity, expires_at)``."""
-        if len(password) > MAX_LENGTH:
-            raise AuthError("wrong username or password")
-        user = self.get_user(normalise_username(username))
+        user = self.get_user(username)
         if user is None:
             verify_password(password, DUMMY_HASH)  # same cost as a real check
             raise AuthError("wrong username or password")

@@ -66,17 +66,6 @@ class LoginThrottle:
         over = [self.store.incr(key, self.window) > limit for key, limit in wider]
         return int(self.window) if any(over) else 0
 
-    def retry_after(self, address: str, username: str) -> int:
-        """Seconds until this pair may try again (0: allowed now), without counting an attempt."""
-        for key, limit in self._keys(address, username):
-            value = self.store.get(key)
-            if value is not None and int(value) >= limit:
-                return int(self.window)
-        return 0
-
-    def failed(self, address: str, username: str) -> None:
-        """Kept for callers of the old interface: attempts are counted by :meth:`attempt`."""
-
     def succeeded(self, address: str, username: str) -> None:
         """A successful login clears its (address, username) window and is not held
         against the username or the address."""

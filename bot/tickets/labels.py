@@ -25,6 +25,15 @@ LABELS: Dict[str, Dict[str, Dict[str, str]]] = {
         "urgent": {"zh": "紧急", "en": "urgent"},
         "normal": {"zh": "一般", "en": "normal"},
     },
+    # The repair form's fields, for "已更新电话：…" (keys are the form's slots).
+    "field": {
+        "unit": {"zh": "位置", "en": "place"},
+        "phone": {"zh": "电话", "en": "phone"},
+        "urgency": {"zh": "紧急程度", "en": "urgency"},
+        "repair_description": {"zh": "问题描述", "en": "description"},
+        "repair_category": {"zh": "类别", "en": "category"},
+        "visit_time": {"zh": "上门时间", "en": "visit time"},
+    },
     "type": {
         "repair": {"zh": "报修", "en": "repair"},
         "complaint": {"zh": "投诉", "en": "complaint"},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from bot.nlu.patterns import AddressToken, address_tokens, group_address_tokens, mask_non_addresses
@@ -219,23 +220,29 @@ def _area_name(place: _Place, floor: Optional[str], zone: Optional[str]) -> str:
     return place.zh + (f"{floor}层" if floor else "")
 
 
-def _located(text: str) -> Optional[Tuple[Location, Tuple[int, int]]]:
+@lru_cache(maxsize=512)
+def _groups(text: str) -> Tuple[str, Tuple[Tuple[AddressToken, ...], ...]]:
+    """The masked text and its address groups; cached, since one message is read several
+    times per turn (the description, the place, corrections, the NLU components)."""
     masked = mask_non_addresses(text)
     tokens = address_tokens(masked) + _place_tokens(masked)
-    groups = group_address_tokens(masked, tokens)
+    return masked, tuple(tuple(g) for g in group_address_tokens(masked, tokens))
+
+
+def _located(text: str) -> Optional[Location]:
+    masked, groups = _groups(text)
     flats = [g for g in groups if not any(t.kind == "area" for t in g)]
     # Buildings named elsewhere in the text ("我住5栋1203，电梯坏了" → the lift of building 5).
     elsewhere = {(parts.get("building"), parts.get("entrance"))
                  for parts in ({t.kind: t.value for t in g} for g in flats) if parts.get("building")}
 
-    public: List[Tuple[Location, Tuple[int, int]]] = []
+    public: List[Location] = []
     for group in groups:
         area = next((t for t in group if t.kind == "area"), None)
         if area is None:
             continue
         place: _Place = area.data
         by_kind = {t.kind: t for t in group}
-        used: List[AddressToken] = [area]
         building = by_kind.get("building")
         entrance = by_kind.get("entrance")
         if not place.needs_building and building is not None:
@@ -244,33 +251,25 @@ def _located(text: str) -> Optional[Tuple[Location, Tuple[int, int]]]:
                 building = entrance = None  # the resident's flat, not part of the place
         b = building.value if building else None
         e = entrance.value if entrance else None
-        used += [t for t in (building, entrance) if t is not None]
-        for kind in ("floor", "zone"):
-            if kind in by_kind:
-                used.append(by_kind[kind])
         if place.needs_building and b is None and len(elsewhere) == 1:
             b, e = next(iter(elsewhere))
         floor = by_kind["floor"].value if "floor" in by_kind else None
         zone = by_kind["zone"].value if "zone" in by_kind else None
         name = place.zh if re.fullmatch(r"\d+号门", area.value) else _area_name(place, floor, zone)
         missing = "building" if place.needs_building and b is None else None
-        location = Location("public", building=b, entrance=e, area=name, missing=missing)
-        public.append((location, (min(t.start for t in used), max(t.end for t in used))))
+        public.append(Location("public", building=b, entrance=e, area=name, missing=missing))
     if public:
-        return next((p for p in public if p[0].complete), public[0])
+        return next((p for p in public if p.complete), public[0])
 
-    found: List[Tuple[Location, Tuple[int, int]]] = []
+    found: List[Location] = []
     for group in flats:
         parts = {t.kind: t.value for t in group}
         if not {"building", "room", "entrance"} & set(parts):
             continue  # a floor alone ("3楼") is not a place
         b, r = parts.get("building"), parts.get("room")
         missing = None if b and r else ("building" if not b else "room")
-        location = Location("flat", building=b, entrance=parts.get("entrance"), room=r, missing=missing)
-        found.append((location, (group[0].start, group[-1].end)))
-    if found:
-        return next((f for f in found if f[0].complete), found[0])
-    return None
+        found.append(Location("flat", building=b, entrance=parts.get("entrance"), room=r, missing=missing))
+    return next((f for f in found if f.complete), found[0]) if found else None
 
 
 def parse_location(text: str) -> Optional[Location]:
@@ -280,14 +279,7 @@ def parse_location(text: str) -> Optional[Location]:
     lift of building 5); a complete address wins over a partial one. Partial answers
     say what is missing: "502" or "楼道" miss the building, "5号楼" misses the room.
     """
-    found = _located(text or "")
-    return found[0] if found else None
-
-
-def find_location_span(text: str) -> Optional[Tuple[int, int]]:
-    """``(start, end)`` of the location mention ``parse_location`` reads, or ``None``."""
-    found = _located(text or "")
-    return found[1] if found else None
+    return _located(text or "")
 
 
 def address_spans(text: str) -> List[Tuple[int, int]]:
@@ -296,10 +288,9 @@ def address_spans(text: str) -> List[Tuple[int, int]]:
     What a problem description does not need: the place itself stays when it is
     public ("楼道灯不亮"), but its building number goes ("3号楼楼道灯不亮").
     """
-    masked = mask_non_addresses(text or "")
-    tokens = address_tokens(masked) + _place_tokens(masked)
+    _, groups = _groups(text or "")
     spans: List[Tuple[int, int]] = []
-    for group in group_address_tokens(masked, tokens):
+    for group in groups:
         if any(t.kind == "area" for t in group):
             spans += [(t.start, t.end) for t in group if t.kind in ("building", "entrance", "room")]
         elif {"building", "room", "entrance"} & {t.kind for t in group}:
@@ -307,4 +298,4 @@ def address_spans(text: str) -> List[Tuple[int, int]]:
     return spans
 
 
-__all__ = ["Location", "parse_location", "find_location_span", "address_spans"]
+__all__ = ["Location", "parse_location", "address_spans"]

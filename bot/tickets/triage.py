@@ -10,6 +10,7 @@ category in the confirmation step. Urgency reads negations and degrees
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
 from bot.nlu.patterns import find_phones, find_ticket_ids, fold_width
@@ -262,8 +263,11 @@ _TRAILING_NOISE = re.compile(
 # "… is leaking, I'm in" / "我住在": an address the resident had not finished typing.
 _TRAILING_ADDRESS = re.compile(
     r"[\s,，。.;；]*(?:(?:and\s+)?(?i:i'?m|i am|we'?re|we are|i live|we live|i stay|living|located|my (?:flat|unit|apartment"
-    r"|address|home|place) is|the address is|address(?: is)?)(?:\s+(?:in|at|on))?|(?:\s+(?i:in|at|on))"
-    r"|(?:我|我们|家)(?:住在?|在)|住在|家住|家在|(?<![现正存实好还不])在|位置(?:是|在)?|地址(?:是|在)?|房号(?:是)?|位于)"
+    r"|address|home|place) is|the address is|address(?: is)?)(?:\s+(?:in|at|on))?"
+    # A dangling "at"/"in" or "在" left where the address was cut ("… is leaking at", "漏水，在");
+    # not "on" ("the light stays on") and not a 在 inside a clause ("白天也在").
+    r"|(?:\s+(?i:in|at))|(?<=[\s，,。])在"
+    r"|(?:我|我们|家)(?:住在?|在)|住在|家住|家在|位置(?:是|在)?|地址(?:是|在)?|房号(?:是)?|位于)"
     r"[\s:：,，。.]*\Z"
 )
 _TRAILING_CONJUNCTION = re.compile(r"[\s,，]*(?:\b(?:and|or|also|plus|but)\b|还有|以及|而且|和)[\s,，]*\Z", re.IGNORECASE)
@@ -300,9 +304,9 @@ def clean_description(text: str) -> Optional[str]:
     """
     if not text or text.strip().startswith("/"):
         return None
-    folded = fold_width(text)
-    phones = [(m.start, m.end) for m in find_phones(folded)] + [(m.start, m.end) for m in find_ticket_ids(folded)]
-    spans = [s for s in address_spans(text) if not any(s[0] < p[1] and p[0] < s[1] for p in phones)]
+    # Both finders fold full width themselves; address spans never cover them (they are masked first).
+    phones = [(m.start, m.end) for m in (*find_phones(text), *find_ticket_ids(text))]
+    spans = address_spans(text)
     # Cut from the right so earlier offsets stay valid; each cut takes its label along.
     cuts = sorted([(s, _LABEL_BEFORE) for s in spans] + [(p, _PHONE_LABEL_BEFORE) for p in phones],
                   key=lambda c: c[0][0], reverse=True)
@@ -411,9 +415,15 @@ def split_problems(description: str) -> List[str]:
     the first ("空调不制冷 还有点漏水"). "水管漏水而且很急" and "the kitchen tap and the pipe
     under the sink are leaking" stay one problem.
     """
-    text = (description or "").strip(_EDGE)
+    return list(_problems(description or ""))
+
+
+@lru_cache(maxsize=256)
+def _problems(description: str) -> Tuple[str, ...]:
+    # Cached: the form reads one description for its text and for the "two problems" note.
+    text = description.strip(_EDGE)
     if not text:
-        return []
+        return ()
     pieces: List[Tuple[int, int, bool]] = []  # start, end, introduced by a marker
     position, strong = 0, False
     for m in _SEPARATOR.finditer(text):
@@ -433,7 +443,7 @@ def split_problems(description: str) -> List[str]:
                 items[-1][1] = end
                 continue
         items.append([start, end])
-    return [text[s:e].strip(_EDGE) for s, e in items if text[s:e].strip(_EDGE)]
+    return tuple(text[s:e].strip(_EDGE) for s, e in items if text[s:e].strip(_EDGE))
 
 
 # ---------------------------------------------------------------- visit time

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
@@ -36,15 +37,24 @@ from bot.staff.store import AuthError, Identity, StaffStore, UserExists
 from bot.staff.passwords import MAX_LENGTH as MAX_PASSWORD
 from bot.staff.throttle import LoginThrottle
 from bot.privacy import audit_log, mask_phones
-from bot.channels.identity import conversation_id as _conversation_id
+from bot.channels.identity import resident_id
 from bot.tickets import InvalidTransition, TicketNotFound, TicketStore
 from bot.web import stats
+from bot.web.http import bearer_token, error
 from bot.web.openapi import openapi_document
 from bot.web.serialize import ticket_dict
 
 logger = logging.getLogger(__name__)
 
 COOKIE = "linli_session"
+# scrypt costs 128 MiB and a noticeable CPU slice per hash: at most two at a time, on their
+# own threads, so parallel logins never take the threads the chat paths use (DB lookups).
+_HASH_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-hash")
+
+
+async def _hashing(function: Any, *args: Any) -> Any:
+    """Run a password-hashing store call on the hashing threads."""
+    return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, partial(function, *args))
 #: Longest a client may ask a long poll to wait (seconds).
 MAX_WAIT = 30.0
 
@@ -89,16 +99,10 @@ async def _start_handoff(app: Any, _loop: Any) -> None:
 
 
 # ---------------------------------------------------------------- helpers
-def error(status: int, code: str, message: str) -> HTTPResponse:
-    """A JSON error: ``{"error": code, "message": what to do next}``."""
-    return response.json({"error": code, "message": message}, status=status)
-
-
 def _token(request: Request) -> tuple:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip(), False
-    return request.cookies.get(COOKIE), True
+    """``(token, from_cookie)``: a bearer token, else the session cookie."""
+    bearer = bearer_token(request)
+    return (bearer, False) if bearer else (request.cookies.get(COOKIE), True)
 
 
 def authenticated(admin: bool = False) -> Callable[[Handler], Handler]:
@@ -186,7 +190,7 @@ async def login(request: Request) -> HTTPResponse:
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:
         return error(400, "missing_credentials", "Send {\"username\": ..., \"password\": ...} as JSON.")
-    if len(username) > 128 or len(password) > MAX_PASSWORD:
+    if len(username) > 64 or len(password) > MAX_PASSWORD:
         return error(400, "too_long", f"Usernames have at most 64 and passwords at most {MAX_PASSWORD} characters.")
     throttle, address = request.app.ctx.login_throttle, client_address(request)
     # Counted before the password is checked: parallel guesses cannot outrun the limit.
@@ -195,7 +199,7 @@ async def login(request: Request) -> HTTPResponse:
         return error(429, "too_many_attempts", f"Too many login attempts; try again in {wait} seconds.")
     try:
         # scrypt is deliberately slow: keep it off the event loop.
-        token, user, expires_at = await asyncio.to_thread(request.app.ctx.staff_store.login, username, password)
+        token, user, expires_at = await _hashing(request.app.ctx.staff_store.login, username, password)
     except AuthError:
         return error(401, "wrong_credentials", "Wrong username or password.")
     await asyncio.to_thread(throttle.succeeded, address, username)
@@ -256,13 +260,6 @@ def _masked_handoff(data: Dict[str, Any]) -> Dict[str, Any]:
     """A handoff for the queue: phone numbers in the message preview masked."""
     data["last_message"] = mask_phones(data.get("last_message"))
     return data
-
-
-def _resident_of_ticket(ticket: Any) -> str:
-    try:
-        return _conversation_id(ticket.channel, ticket.sender_id)
-    except ValueError:
-        return f"{ticket.channel}:{ticket.sender_id}"
 
 
 async def audit(request: Request, action: str, resident: Optional[str], subject: Any = None,
@@ -411,7 +408,7 @@ async def get_ticket(request: Request, number: str) -> HTTPResponse:
         ticket = await asyncio.to_thread(request.app.ctx.ticket_store.get, number)
     except TicketNotFound as exc:
         return _ticket_error(exc, number)
-    await audit(request, "view_ticket", _resident_of_ticket(ticket), ticket.number)
+    await audit(request, "view_ticket", resident_id(ticket.channel, ticket.sender_id), ticket.number)
     return response.json({"ticket": ticket_dict(ticket)})
 
 
@@ -473,7 +470,7 @@ async def ticket_attachment(request: Request, number: str, attachment_id: int) -
     if attachment is None:
         return error(404, "not_found", f"Ticket {number} has no attachment {attachment_id}.")
     ref = attachment.ref
-    await audit(request, "view_attachment", _resident_of_ticket(ticket), ticket.number, f"attachment {attachment_id}")
+    await audit(request, "view_attachment", resident_id(ticket.channel, ticket.sender_id), ticket.number, f"attachment {attachment_id}")
     if ref.startswith(("http://", "https://")):
         return response.redirect(ref)
     var = (ROOT / "var").resolve()
@@ -529,7 +526,7 @@ async def create_user(request: Request) -> HTTPResponse:
     """Create ``{"username", "password", "role", "display_name"}`` (admin only)."""
     data = body(request)
     try:
-        user = await asyncio.to_thread(
+        user = await _hashing(
             request.app.ctx.staff_store.create_user, str(data.get("username") or ""), str(data.get("password") or ""), str(data.get("role") or "agent"),
             data.get("display_name") or None)
     except UserExists as exc:

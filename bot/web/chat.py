@@ -25,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.webchat import issue_session, register_socketio_sender, room_of, session_of
+from bot.web.http import bearer_token
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +89,7 @@ def history_messages(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def _token(request: Request) -> Optional[str]:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.headers.get("x-linli-chat-token")
+    return bearer_token(request) or request.headers.get("x-linli-chat-token")
 
 
 @blueprint.post("/chat/session")

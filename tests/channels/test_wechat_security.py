@@ -20,7 +20,7 @@ from bot.notifications import notification_log
 from bot.tickets import TicketStore
 from tests.channels.conftest import TELEGRAM_SECRET, WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_TOKEN
 from tests.channels.fakes import FakeApis
-from tests.channels.wechat_client import WeChatServer, cdata, sign, text_xml
+from tests.channels.wechat_client import WeChatServer, cdata, text_xml
 from tests.servers import Stack
 
 

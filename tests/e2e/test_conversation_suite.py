@@ -1,13 +1,16 @@
-"""The conversation suite (tests/conversations/*.yml): one test per conversation, real servers."""
+"""The conversation suite (tests/conversations/*.yml) against the real servers: every emergency, 95 % overall."""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Dict
+from pathlib import Path
+from typing import Any, Dict, List
 
 import pytest
 
-from tests.conversation_suite import SUITE_DIR, Conversation, format_summary, load_suite, run_conversation, summarise
+from tests.conversation_suite import (
+    SUITE_DIR, Conversation, SuiteError, contains, format_summary, load_file, load_suite, run_conversation, summarise,
+)
 from tests.servers import Stack
 
 SUITE = load_suite(SUITE_DIR)
@@ -56,12 +59,6 @@ def test_the_suite_passes_at_95_percent(suite_results: Dict[str, Any]) -> None:
 
 # --------------------------------------------------------------------------- the runner itself (no servers)
 
-from pathlib import Path  # noqa: E402
-from typing import Any, Dict, List  # noqa: E402
-
-from tests.conversation_suite import (  # noqa: E402
-    SuiteError, contains, format_summary, load_file, summarise,
-)
 
 
 class FakeStack:

@@ -114,7 +114,8 @@ def test_english_followups(resolver) -> None:
 ])
 def test_a_new_topic_is_answered_on_its_own(resolver, lang: str, first: str, second: str, expected: str) -> None:
     _, (res, result) = _thread(resolver, lang, first, second)
-    assert not res.followup and res.query == second and res.hits is None, res.to_dict()
+    # Answered from the message's own search (no second retrieval): its hits are the plain ones.
+    assert not res.followup and res.query == second and res.hits[0].dense == res.scores["plain"], res.to_dict()
     assert faq_of(result) == expected
 
 
@@ -142,11 +143,19 @@ def _user(text: str, intent: str = "ask_question") -> Dict[str, Any]:
     return {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.9}}}
 
 
-def _kb_turn(question: str, answer: str = "……", refused: bool = False) -> List[Dict[str, Any]]:
-    """A past turn in which action_answer_question answered (or refused) ``question``."""
-    bot = {"event": "bot", "text": answer, "metadata": {"utter_action": "utter_out_of_scope"} if refused else {}}
-    return [_user(question, "out_of_scope" if refused else "ask_question"),
-            {"event": "action", "name": "action_answer_question"}, bot, {"event": "action", "name": "action_listen"}]
+def _kb_turn(question: str) -> List[Dict[str, Any]]:
+    """A past turn in which action_answer_question answered ``question``."""
+    return [_user(question), {"event": "action", "name": "action_answer_question"},
+            {"event": "bot", "text": "……"}, {"event": "action", "name": "action_listen"}]
+
+
+def _after(question: str, lang: str = "zh") -> Dict[str, Any]:
+    """Slots and history right after the knowledge base answered ``question`` (turn 1)."""
+    return {"history": _kb_turn(question), "slots": {"kb_context": KBContext(question, lang, turn=1).to_json()}}
+
+
+def _without_context_slot(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [e for e in events if e.get("name") != "kb_context"]
 
 
 def _tracker(text: str, intent: str = "ask_question", history: Optional[List[Dict[str, Any]]] = None,
@@ -189,29 +198,30 @@ def test_out_of_scope_refusal_withdraws_a_stale_handoff_offer(monkeypatch) -> No
 
 
 def test_out_of_scope_followup_of_a_kb_question_is_answered(knowledge_env) -> None:
-    messages, events = _run(_tracker("周末呢？", "out_of_scope", history=_kb_turn("物业几点下班？")))
+    messages, events = _run(_tracker("周末呢？", "out_of_scope", **_after("物业几点下班？")))
     assert len(messages) == 1 and messages[0].get("response") is None
     assert "周一至周日" in messages[0]["text"] and "来源：常见问题 — 办公时间与联系方式" in messages[0]["text"]
-    assert events == []  # no kb_context slot in this domain, nothing else to set
+    assert _without_context_slot(events) == []  # nothing but the topic for the next turn
 
 
 def test_out_of_scope_unrelated_to_the_kb_question_is_refused(knowledge_env) -> None:
-    messages, _ = _run(_tracker("今天天气怎么样", "out_of_scope", history=_kb_turn("物业几点下班？")))
+    messages, events = _run(_tracker("今天天气怎么样", "out_of_scope", **_after("物业几点下班？")))
     assert [m["response"] for m in messages] == ["utter_out_of_scope"]
+    assert events == []  # a refusal is no topic: nothing to follow up next
 
 
-def test_a_refused_turn_is_no_context(knowledge_env, monkeypatch) -> None:
+def test_a_topic_in_another_language_is_no_context(knowledge_env, monkeypatch) -> None:
     import actions.answer_question as action
 
     monkeypatch.setattr(action, "_answerer", lambda: (_ for _ in ()).throw(AssertionError("consulted")))
-    history = _kb_turn("今天天气怎么样", "抱歉，这个问题我帮不上忙。", refused=True)
-    messages, _ = _run(_tracker("明天呢？", "out_of_scope", history=history))
+    messages, _ = _run(_tracker("and tomorrow?", "out_of_scope", **_after("物业几点下班？", "zh")))
     assert [m["response"] for m in messages] == ["utter_out_of_scope"]
 
 
 def test_english_followup_answered_in_english(knowledge_env) -> None:
-    history = _kb_turn("How much is a monthly parking spot?")
-    messages, _ = _run(_tracker("and for visitors?", "nlu_fallback", history=history, slots={"language": "zh"}))
+    after = _after("How much is a monthly parking spot?", "en")
+    messages, _ = _run(_tracker("and for visitors?", "nlu_fallback", history=after["history"],
+                                slots={"language": "zh", **after["slots"]}))
     assert "first 2 hours are free" in messages[0]["text"] and "Source: FAQ — Parking" in messages[0]["text"]
 
 
@@ -236,13 +246,3 @@ def test_an_old_topic_is_not_followed_up(knowledge_env) -> None:
                                                                      {"event": "action", "name": "action_listen"})]
     messages, _ = _run(_tracker("多少钱？", history=history, slots={"kb_context": old, "language": "zh"}))
     assert "300元" not in messages[0]["text"]
-
-
-def test_previous_kb_questions_skips_refusals_and_old_turns() -> None:
-    from actions.answer_question import previous_kb_questions
-
-    history = _kb_turn("物业几点下班？") + _kb_turn("讲个笑话", refused=True) + _kb_turn("周末呢？")
-    assert previous_kb_questions(_tracker("节假日呢", history=history)) == ["物业几点下班？", "周末呢？"]
-    assert previous_kb_questions(_tracker("节假日呢", history=history), max_age=1) == ["周末呢？"]
-    chatter = [_user("你好", "greet"), {"event": "action", "name": "utter_greet"}]
-    assert previous_kb_questions(_tracker("多少钱？", history=_kb_turn("月租车位多少钱") + chatter * 3)) == []

@@ -143,3 +143,8 @@ def test_pattern_extractor_replaces_learned_entities_of_its_types() -> None:
         ("phone", "13812345678", "PatternEntityExtractor"),
         ("color", "其他问题", "TransformerNLU"),
     ]
+
+
+def test_full_width_ticket_numbers_are_found() -> None:
+    [match] = [m for m in find_entities("ＢＸ－２０２６１１２４－０００７ 进度") if m.entity == "ticket_id"]
+    assert match.value == "BX-20261124-0007" and (match.start, match.end) == (0, 16)

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.handoff.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, create_account
+from tests.handoff.conftest import AGENT_PASSWORD, create_account
 from tests.security.conftest import Nginx
 from tests.servers import Stack
 

@@ -312,3 +312,13 @@ def test_visit_times_as_the_resident_said_them(text: str, when: str) -> None:
 )
 def test_durations_and_past_events_are_not_visit_times(text: str) -> None:
     assert extract_visit_time(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the hallway light stays on", "the hallway light stays on"),   # "on" is part of the problem
+    ("bathroom fan won't turn on", "bathroom fan won't turn on"),
+    ("白天也在滴水", "白天也在滴水"),                                   # 在 inside a clause stays
+    ("厨房漏水，在5栋1203", "厨房漏水"),                                # a dangling 在 goes with the address
+])
+def test_only_dangling_address_words_are_cut(text: str, expected: str) -> None:
+    assert clean_description(text) == expected
