@@ -13,10 +13,13 @@ an elliptical follow-up of a recent knowledge-base question, it answers with the
 domain response ``utter_out_of_scope`` as before, without consulting the knowledge base.
 
 The knowledge base (index, embedding model, generator) loads once per action
-server process, on first use. ``KNOWLEDGE_WARM_UP`` loads it at start-up in a
-background thread instead: ``index`` (index + embedder), ``full`` (also the
-generator), ``0`` (default: lazy). Model calls block, so they run in the
-default thread executor and never stall the event loop for other residents.
+server process, on first use, from the version active in the database; when
+another version is activated (a re-ingest, a restore) the process switches to
+it within ``LINLI_KB_RELOAD_SECONDS`` without a restart (:mod:`knowledge.live`).
+``KNOWLEDGE_WARM_UP`` loads it at start-up in a background thread instead:
+``index`` (index + embedder), ``full`` (also the generator), ``0`` (default:
+lazy). Model calls block, so they run in the default thread executor and never
+stall the event loop for other residents.
 """
 
 from __future__ import annotations
@@ -33,23 +36,22 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import language_of
+from actions.fallback import count_failure
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = {
-    "zh": "抱歉，知识库暂时无法使用。需要为您转接人工客服吗？",
-    "en": "Sorry, the knowledge base is unavailable right now. Would you like me to connect you with a staff member?",
-}
 KB_CONTEXT_SLOT = "kb_context"
 OUT_OF_SCOPE = "out_of_scope"
+NLU_FALLBACK = "nlu_fallback"
 # A follow-up refers to one of the last few messages; later, "多少钱？" is a new question.
 CONTEXT_MAX_AGE = 3
 
 
 def _answerer() -> Any:
-    from knowledge.answer import get_answerer  # heavy imports (torch) only when needed
+    """The answerer on the active knowledge-base version; asked anew for every question."""
+    from knowledge.live import current  # heavy imports (torch) only when needed
 
-    return get_answerer()
+    return current()
 
 
 def _resolver() -> Any:
@@ -101,8 +103,8 @@ class ActionAnswerQuestion(Action):
             log.exception("knowledge base failed to answer %r", text)
             if out_of_scope:
                 return self._refuse(dispatcher, tracker)
-            dispatcher.utter_message(text=UNAVAILABLE[lang])
-            return [SlotSet("handoff_offered", True)]
+            dispatcher.utter_message(response="utter_kb_unavailable")
+            return [SlotSet("handoff_offered", True), *count_failure(tracker, intent == NLU_FALLBACK)]
         if result is None:  # out of scope and not a follow-up
             return self._refuse(dispatcher, tracker)
         if resolution.followup:
@@ -114,7 +116,8 @@ class ActionAnswerQuestion(Action):
         elif tracker.get_slot("handoff_offered"):
             # An earlier offer is void once another answer was given: a later "好的" is not a yes to it.
             events.append(SlotSet("handoff_offered", False))
-        return events
+        # Not understood twice in a row → a rule hands off (actions/fallback.py).
+        return events + count_failure(tracker, result.abstained and intent == NLU_FALLBACK)
 
     @staticmethod
     def _refuse(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:

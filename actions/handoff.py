@@ -12,8 +12,9 @@ Rules run this action for ``request_human`` (also inside forms) and for
   callback ticket.
 * ``deny``, or ``affirm`` with nothing pending: a short neutral answer.
 
-Handoffs opened by the server itself (complaints, repeated misunderstandings)
-are in :mod:`bot.handoff.gate`.
+Rules also run it for a complaint when ``complaints_to_human`` is set (reason
+``complaint``) and after repeated misunderstandings (``handoff_due``, reason ``fallback``,
+see :mod:`actions.fallback`).
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import language_of, resident_of, ticket_store, turn_key
+from actions.fallback import COUNT_SLOT, DUE_SLOT
 from bot.handoff.models import CALLBACK_OFFER
 from bot.handoff.store import HandoffStore
-from bot.handoff.texts import text
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +87,17 @@ class ActionHandoff(Action):
         language = language_of(tracker)
         reset = [SlotSet("handoff_offered", False)]
         reason = "requested"
-        if intent in ("affirm", "deny"):
+        if tracker.get_slot(DUE_SLOT):
+            # Routed here by the rule after repeated misunderstandings (actions/fallback.py).
+            reason = "fallback"
+            reset += [SlotSet(DUE_SLOT, False), SlotSet(COUNT_SLOT, 0.0)]
+        elif intent in ("affirm", "deny"):
             offer = pending_offer(tracker)
             if offer is None:
-                dispatcher.utter_message(text=text("nothing_pending", language))
+                dispatcher.utter_message(response="utter_nothing_pending")
                 return reset
             if intent == "deny":
-                dispatcher.utter_message(text=text("declined", language))
+                dispatcher.utter_message(response="utter_handoff_declined")
                 return reset
             if offer["kind"] == "callback":
                 await self._file_callback(dispatcher, tracker, language, offer.get("handoff_id"))
@@ -106,7 +111,7 @@ class ActionHandoff(Action):
             await asyncio.to_thread(handoff_store().open, sender, channel, language, reason, message)
         except SQLAlchemyError:
             logger.exception("Could not open a handoff for %s:%s", channel, sender)
-            dispatcher.utter_message(text=text("handoff_failed", language))
+            dispatcher.utter_message(response="utter_handoff_failed")
             return reset
         dispatcher.utter_message(response="utter_handoff")
         return reset + [ConversationPaused()]
@@ -140,7 +145,7 @@ class ActionHandoff(Action):
                     await asyncio.to_thread(store.set_callback_ticket, handoff.id, number)
         except (SQLAlchemyError, LookupError, ValueError):
             logger.exception("Could not file a callback ticket for %s:%s", channel, sender)
-            dispatcher.utter_message(text=text("callback_failed", language))
+            dispatcher.utter_message(response="utter_callback_failed")
             return
         suffix = (f"（{phone}）" if language == "zh" else f" ({phone})") if phone else ""
-        dispatcher.utter_message(text=text("callback_created", language, number=number, phone=suffix))
+        dispatcher.utter_message(response="utter_callback_created", number=number, phone=suffix)

@@ -5,7 +5,8 @@ reach it (e.g. ``action_check_ticket`` with a victim's sender id). This entry
 point builds the same app with rasa-sdk's public ``create_app`` and:
 
 - binds to ``--interface`` (``LINLI_HOST``, default 127.0.0.1);
-- refuses every call except ``GET /health`` without ``Authorization: Bearer
+- refuses every call except ``GET /health``, ``/ready`` and ``/metrics`` (which checks
+  its own access, :mod:`bot.web.metrics`) without ``Authorization: Bearer
   <ACTION_SERVER_TOKEN>`` (401; compared in constant time). Rasa sends it from
   ``endpoints.yml`` (``action_endpoint.headers``). An empty token refuses
   everything: the server logs why;
@@ -20,17 +21,22 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from typing import List, Optional
+import sys
+from typing import List, Optional, Tuple
 
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot.settings import Settings, install_log_redaction, redact
+from bot.logs import install_log_format
+from bot.settings import ConfigurationError, Settings, install_log_redaction, redact
+from bot.web.health import install_action_server_readiness
+from bot.web.metrics import install_action_server_metrics
 from bot.web.http import bearer_token, error, secret_matches
 
 logger = logging.getLogger(__name__)
 
-OPEN_PATHS = ("/health",)
+#: Open without the action token: liveness, readiness, and metrics (which check their own access).
+OPEN_PATHS = ("/health", "/ready", "/metrics")
 
 
 def create_action_app(actions: str = "actions", token: Optional[str] = None, max_body: int = 4 * 1024 * 1024) -> Sanic:
@@ -42,6 +48,7 @@ def create_action_app(actions: str = "actions", token: Optional[str] = None, max
         logger.error("ACTION_SERVER_TOKEN is empty: the action server refuses every call")
     app = create_app(actions, cors_origins=None)
     app.config.REQUEST_MAX_SIZE = max_body
+    names = _registered_actions(actions)
 
     @app.middleware("request")
     async def _require_token(request: Request):  # type: ignore[no-untyped-def]
@@ -66,7 +73,25 @@ def create_action_app(actions: str = "actions", token: Optional[str] = None, max
         return response.json({"error": "action server error" if status >= 500 else redact(exception)},
                              status=status)
 
+    # After the token check, so that only authorised calls are timed (bot.web.metrics).
+    install_action_server_readiness(app, lambda: names)
+    install_action_server_metrics(app, lambda: names)
     return app
+
+
+def _registered_actions(actions: str) -> Tuple[str, ...]:
+    """The custom actions rasa-sdk registers from the ``actions`` package (its public executor)."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor_log = logging.getLogger("rasa_sdk.executor")
+    level = executor_log.level
+    executor_log.setLevel(logging.WARNING)  # create_app has just logged every registration once
+    try:
+        executor = ActionExecutor()
+        executor.register_package(actions)
+    finally:
+        executor_log.setLevel(level)
+    return tuple(sorted(executor.actions))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -83,10 +108,23 @@ def main(argv: Optional[List[str]] = None) -> None:
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
     install_log_redaction()
+    install_log_format()  # LINLI_LOG_FORMAT=json|text (bot.logs)
+    from bot.schema import ensure_current
+
+    ensure_current()  # an empty database is created; an out-of-date one refuses to start (make migrate)
     app = create_action_app(args.actions)
     logger.info("Action server on http://%s:%s", args.interface, args.port)
     app.run(args.interface, args.port, workers=1, access_log=False)
 
 
+def run(argv: Optional[List[str]] = None) -> None:
+    """``main`` with a refusal (unsafe settings, out-of-date database) on stderr, exit status 2."""
+    try:
+        main(argv)
+    except ConfigurationError as exc:
+        print(exc.message, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    main()
+    run()

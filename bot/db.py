@@ -3,6 +3,7 @@
 ``DATABASE_URL`` selects the database (SQLAlchemy URL). The default is a SQLite
 file under ``var/`` so that ``make run`` works with nothing installed; production
 sets a PostgreSQL URL such as ``postgresql://linli:secret@db/linli``.
+Its tables are created and changed by migrations: :mod:`bot.schema` (``make migrate``).
 """
 
 from __future__ import annotations
@@ -10,16 +11,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import Optional
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy import create_engine
 
 from bot import ROOT
-
-if TYPE_CHECKING:
-    from sqlalchemy import MetaData
 
 DEFAULT_DATABASE_URL = "sqlite:///var/linli.db"
 
@@ -60,31 +58,3 @@ def get_engine(url: Optional[str] = None) -> Engine:
     """Return the process-wide engine for ``url`` (default: ``DATABASE_URL``)."""
     return _engine_for(database_url(url))
 
-
-def add_missing_columns(engine: Engine, metadata: "MetaData") -> List[str]:
-    """Add columns that the models have and an existing database lacks; return their names.
-
-    ``create_all`` creates missing tables but never alters existing ones, so a
-    database from an earlier release would lack newer nullable columns (a ticket's
-    structured location, a handoff's priority). Only additive, nullable or
-    defaulted columns are handled here; anything else needs a real migration.
-    """
-    from sqlalchemy import inspect, text
-
-    added: List[str] = []
-    inspector = inspect(engine)
-    existing_tables = set(inspector.get_table_names())
-    for table in metadata.sorted_tables:
-        if table.name not in existing_tables:
-            continue
-        have = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in have:
-                continue
-            ddl_type = column.type.compile(dialect=engine.dialect)
-            default = column.server_default.arg if column.server_default is not None else None
-            clause = f" NOT NULL DEFAULT '{default}'" if default is not None else ""
-            with engine.begin() as connection:
-                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {ddl_type}{clause}'))
-            added.append(f"{table.name}.{column.name}")
-    return added

@@ -5,12 +5,14 @@ How it works
 ------------
 Every status change is a ``ticket_events`` row (``action`` ``status``, or an
 ``assigned`` that moved the ticket). The server process runs a
-:class:`Notifier` (started by :data:`blueprint`, mounted in
-:func:`bot.web.blueprints`) that picks up new rows, claims each one in
-``notification_log`` (unique per event, so a notification is sent once even
-with several processes or after a restart) and sends the message with
-:func:`bot.outbound.send_text`. Changes made by any process (staff desk,
-scripts, the action server) are therefore delivered.
+:class:`Notifier` (started by :func:`bot.server.services`) that picks up new rows and queues one message per
+event in the outbox (:mod:`bot.outbox`, dedupe key ``ticket-event:<id>``, so a
+notification is queued once even with several processes or after a restart),
+then records the event in ``notification_log`` so it is not looked at again.
+The outbox worker delivers it with :func:`bot.outbound.send_text`, retries while
+the channel is down, and appends the delivered text to the resident's
+transcript (metadata ``{"notification": <ticket number>}``). Changes made by any
+process (staff desk, scripts, the action server) are therefore delivered.
 
 For immediate delivery, code that changes statuses in the server process calls
 :func:`register_notifications` once on its :class:`~bot.tickets.TicketStore`::
@@ -32,18 +34,14 @@ import time
 from functools import lru_cache
 from typing import Any, List, Optional, Tuple
 
-from sanic import Blueprint
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from rasa.shared.core.events import BotUttered
-
-from bot.channels.identity import resident_id
-from bot.conversations import append_events
+from bot import outbox
 from bot.db import get_engine
-from bot.outbound import DeliveryError, send_text
-from bot.settings import redact
+from bot.outbox.store import OutboxStore
+from bot.responses import render
 from bot.tickets.labels import label
 from bot.tickets.models import Ticket, TicketEvent
 
@@ -56,35 +54,20 @@ notification_log = Table(
     metadata,
     Column("event_id", Integer, primary_key=True, autoincrement=False),  # ticket_events.id (0: start marker)
     Column("ticket_number", String(32)),
-    Column("outcome", String(255), nullable=False),  # sent | undeliverable: ... | failed: ... | baseline
+    Column("outcome", String(255), nullable=False),  # queued:<outbox id> | skipped | baseline (older: sent...)
     Column("at", Float, nullable=False),
 )
-
-MESSAGES = {
-    "zh": "您的{type}工单 {number} 状态已更新为：{status}。",
-    "en": "Update on your {type} ticket {number}: it is now {status}.",
-}
-NOTE = {"zh": "备注：{note}", "en": "Note: {note}"}
-RESOLVED_HINT = {
-    "zh": "如果问题仍未解决，请直接回复告诉我们。",
-    "en": "If the problem isn't fixed, just reply here to tell us.",
-}
 
 
 def status_message(ticket: Ticket, event: TicketEvent) -> str:
     """The resident's notification for ``event`` on ``ticket``, in the ticket's language."""
     lang = "en" if (ticket.language or "").startswith("en") else "zh"
-    lines = [
-        MESSAGES[lang].format(
-            type=label("type", ticket.type, lang),
-            number=ticket.number,
-            status=label("status", event.to_status, lang),
-        )
-    ]
+    lines = [render("utter_ticket_update", lang, type=label("type", ticket.type, lang), number=ticket.number,
+                    status=label("status", event.to_status, lang))]
     if event.note and event.action == "status":
-        lines.append(NOTE[lang].format(note=event.note))
+        lines.append(render("utter_ticket_update_note", lang, note=event.note))
     if event.to_status == "resolved":
-        lines.append(RESOLVED_HINT[lang])
+        lines.append(render("utter_ticket_resolved_hint", lang))
     return "\n".join(lines)
 
 
@@ -96,7 +79,7 @@ def _is_notifiable(event: TicketEvent) -> bool:
 
 
 class Notifier:
-    """Delivers status changes recorded in ``ticket_events`` exactly once."""
+    """Queues each status change recorded in ``ticket_events`` in the outbox exactly once."""
 
     def __init__(self, engine: Engine, interval: float = 3.0) -> None:
         from bot.tickets.models import Base
@@ -105,6 +88,7 @@ class Notifier:
         self.interval = interval
         Base.metadata.create_all(engine)  # tickets tables, in case no ticket was written yet
         metadata.create_all(engine)
+        self.outbox = OutboxStore(engine)
         self._wake: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._app: Any = None
@@ -157,61 +141,48 @@ class Notifier:
             session.expunge_all()
         return rows
 
-    def claim(self, event: TicketEvent, ticket: Ticket) -> bool:
-        """Record that this process handles ``event``; ``False`` if another already did."""
+    def record(self, event_id: int, ticket_number: Optional[str], outcome: str) -> bool:
+        """Note that ``event_id`` was handled; ``False`` if another process noted it first."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     insert(notification_log).values(
-                        event_id=event.id, ticket_number=ticket.number, outcome="sending", at=time.time()
+                        event_id=event_id, ticket_number=ticket_number, outcome=outcome[:255], at=time.time()
                     )
                 )
             return True
         except IntegrityError:
             return False
 
-    def record(self, event_id: int, outcome: str) -> None:
-        """Store how the delivery went."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                notification_log.update().where(notification_log.c.event_id == event_id).values(outcome=outcome[:255])
-            )
+    def enqueue(self, ticket: Ticket, event: TicketEvent) -> int:
+        """Queue the resident's message for ``event`` (once: the dedupe key is the event); its outbox id."""
+        message_id, _created = self.outbox.enqueue(
+            ticket.channel, ticket.sender_id, status_message(ticket, event), "notification",
+            dedupe_key=f"ticket-event:{event.id}", transcript={"notification": ticket.number},
+        )
+        return message_id
 
     # ------------------------------------------------------------ async loop
     async def run_once(self) -> int:
-        """Send every pending notification; returns how many were handled."""
-        handled = 0
-        for ticket, event in await asyncio.to_thread(self.pending):
-            if not await asyncio.to_thread(self.claim, event, ticket):
-                continue
-            handled += 1
-            if not _is_notifiable(event):
-                await asyncio.to_thread(self.record, event.id, "skipped")
-                continue
-            message = status_message(ticket, event)
-            try:
-                await send_text(ticket.channel, ticket.sender_id, message)
-                await self._record(resident_id(ticket.channel, ticket.sender_id), message, ticket.number)
-                outcome = "sent"
-                logger.info("Told %s:%s that %s is %s", ticket.channel, ticket.sender_id, ticket.number, event.to_status)
-            except DeliveryError as exc:
-                outcome = f"undeliverable: {exc}"  # DeliveryError texts are redacted already
-                logger.warning("Could not notify about %s: %s", ticket.number, outcome)
-            except Exception as exc:  # never let one bad message stop the loop
-                outcome = redact(f"failed: {type(exc).__name__}: {exc}")
-                logger.exception("Notification for %s failed", ticket.number)
-            await asyncio.to_thread(self.record, event.id, outcome)
-        return handled
+        """Queue every pending notification in the outbox; returns how many events were handled.
 
-    async def _record(self, sender_id: str, text: str, number: str) -> None:
-        """Keep the delivered notification in the conversation's transcript."""
-        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
-        if agent is None or agent.tracker_store is None:
-            return
-        try:
-            await append_events(agent, sender_id, [BotUttered(text, metadata={"notification": number})])
-        except Exception:  # delivered already; a missing transcript line must not fail the loop
-            logger.exception("Could not record the notification for %s in its transcript", number)
+        The outbox row comes first and the log row second: a crash in between queues
+        nothing twice (the dedupe key) and loses nothing (the event is still pending).
+        """
+        handled = queued = 0
+        for ticket, event in await asyncio.to_thread(self.pending):
+            if not _is_notifiable(event):
+                handled += await asyncio.to_thread(self.record, event.id, ticket.number, "skipped")
+                continue
+            message_id = await asyncio.to_thread(self.enqueue, ticket, event)
+            queued += 1
+            if await asyncio.to_thread(self.record, event.id, ticket.number, f"queued:{message_id}"):
+                handled += 1
+                logger.info("Queued the notification that %s is %s (outbox %s)", ticket.number, event.to_status,
+                            message_id)
+        if queued:
+            outbox.wake()
+        return handled
 
     def wake(self) -> None:
         """Look for new status changes now (callable from any thread)."""
@@ -233,14 +204,14 @@ class Notifier:
             self._wake.clear()  # type: ignore[union-attr]
 
     def start(self, app: Any = None) -> None:
-        """Run the delivery loop on the current event loop (``app``: the server, for its transcripts)."""
+        """Run the loop that queues notifications on the current event loop."""
         self._app = app
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
-        """Stop the delivery loop."""
+        """Stop the loop."""
         if self._task is not None:
             self._task.cancel()
             try:
@@ -260,14 +231,11 @@ def register_notifications(store: Any) -> None:
     store.add_status_listener(lambda _ticket, _event: notifier().wake())
 
 
-blueprint = Blueprint("linli_notifications")
-
-
-@blueprint.listener("after_server_start")
-async def _start(app: Any, _loop: Any) -> None:
+async def start(app: Any) -> None:
+    """Start the process-wide notifier (a step of :func:`bot.server.services`)."""
     notifier().start(app)
 
 
-@blueprint.listener("before_server_stop")
-async def _stop(_app: Any, _loop: Any) -> None:
+async def stop(_app: Any) -> None:
+    """Stop it before shutdown."""
     await notifier().stop()

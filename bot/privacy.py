@@ -273,9 +273,25 @@ def export_resident(channel: str, platform_id: str, engine: Optional[Engine] = N
                     transcript.append(json.loads(data))
                 except ValueError:
                     pass
+    outgoing: List[Dict[str, Any]] = []
+    if "outbox" in tables:
+        from bot.outbox.models import outbox_table as ot
+
+        with engine.connect() as conn:
+            outgoing = [{"kind": r.kind, "text": r.text, "status": r.status, "created_at": r.created_at,
+                         "sent_at": r.sent_at}
+                        for r in conn.execute(select(ot).where(ot.c.conversation_id == conversation).order_by(ot.c.id))]
+    unanswered: List[Dict[str, Any]] = []
+    if "kb_unanswered" in tables:
+        from knowledge.tables import kb_unanswered as ut
+
+        with engine.connect() as conn:
+            unanswered = [{"question": r.question, "language": r.language, "at": str(r.created_at)}
+                          for r in conn.execute(select(ut).where(ut.c.sender_id == conversation).order_by(ut.c.id))]
     return {"resident": {"channel": channel, "id": platform_id, "conversation": conversation},
             "exported_at": datetime.now(timezone.utc).isoformat(), "tickets": ticket_data,
-            "handoffs": handoffs, "pending_photos": photos, "transcript": transcript}
+            "handoffs": handoffs, "pending_photos": photos, "transcript": transcript,
+            "outgoing_messages": outgoing, "unanswered_questions": unanswered}
 
 
 def _anonymise_tickets(engine: Engine, where: Any) -> int:
@@ -329,6 +345,16 @@ def delete_resident(channel: str, platform_id: str, engine: Optional[Engine] = N
         with engine.begin() as conn:
             done["pending_photos"] = conn.execute(delete(pt).where(pt.c.channel == channel,
                                                                    pt.c.sender_id == platform_id)).rowcount or 0
+    tables = _tables(engine)
+    if "outbox" in tables:
+        from bot.outbox.store import OutboxStore
+
+        done["outgoing_messages"] = OutboxStore(engine).forget(conversation)
+    if "kb_unanswered" in tables:
+        from knowledge.tables import kb_unanswered as ut
+
+        with engine.begin() as conn:
+            done["unanswered_questions"] = conn.execute(delete(ut).where(ut.c.sender_id == conversation)).rowcount or 0
     try:
         from bot.channels.state import kv_store
 

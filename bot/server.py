@@ -23,11 +23,12 @@ import logging
 import os
 import sys
 from functools import partial
-from typing import Any, List, Optional
+from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.logs import install_log_format
 from bot.settings import ConfigurationError, Settings, install_log_redaction
 
 logger = logging.getLogger(__name__)
@@ -135,8 +136,9 @@ def build_app(
     app.ctx.endpoints = endpoints
     app.ctx.linli_security = settings
     app.register_listener(_migrate, "before_server_start")
-    app.register_listener(_start_retention, "after_server_start")
     app.register_listener(partial(load_agent_on_start, model, endpoints, None), "before_server_start")
+    app.register_listener(_start_services, "after_server_start")
+    app.register_listener(_stop_services, "before_server_stop")
     app.register_listener(close_resources, "after_server_stop")
     logger.info("Rasa HTTP API %s", "enabled (token required)" if api else "disabled (LINLI_ENABLE_API=false)")
     return app
@@ -154,12 +156,114 @@ async def _migrate(app: Sanic, _loop: Any) -> None:
         logger.exception("Identity migration failed; run `python -m bot.privacy migrate` by hand")
 
 
-async def _start_retention(app: Sanic, _loop: Any) -> None:
+async def _start_retention(app: Sanic) -> None:
     """The scheduled retention job (LINLI_RETENTION_DAYS, every LINLI_RETENTION_INTERVAL_SECONDS)."""
     from bot.privacy import retention_loop
 
     settings = app.ctx.linli_security
     app.ctx.linli_retention = app.add_task(retention_loop(settings.retention_days, settings.retention_interval))
+
+
+async def _nothing(app: Sanic) -> None:
+    return None
+
+
+async def _start_stores(app: Sanic) -> None:
+    """The stores the desk API and the background jobs share (``app.ctx``)."""
+    from bot.handoff.settings import HandoffSettings
+    from bot.handoff.store import HandoffStore
+    from bot.notifications import register_notifications
+    from bot.staff.store import StaffStore
+    from bot.staff.throttle import LoginThrottle
+    from bot.tickets import TicketStore
+
+    app.ctx.linli_settings = HandoffSettings.from_env()
+    app.ctx.staff_store = StaffStore.from_env()
+    app.ctx.login_throttle = LoginThrottle()
+    app.ctx.handoff_store = HandoffStore.from_env()
+    app.ctx.ticket_store = TicketStore.from_env()
+    register_notifications(app.ctx.ticket_store)  # a desk status change reaches the resident at once
+
+
+def _agent(app: Sanic) -> Any:
+    """The loaded Rasa agent, or None while the model loads (Rasa may also load a new one)."""
+    return getattr(app.ctx, "agent", None)
+
+
+async def _start_consumers(app: Sanic) -> None:
+    """Consume Rasa's event broker: resident messages to the desk, metrics (bot.broker)."""
+    from bot.broker.consumer import consume
+    from bot.handoff.relay import HandoffRelay
+
+    handlers = [HandoffRelay(app.ctx.handoff_store, partial(_agent, app))]
+    try:
+        from bot.metrics import observe_event
+    except ImportError:
+        pass
+    else:
+        handlers.append(observe_event)
+    agent = _agent(app)
+    broker = getattr(getattr(agent, "tracker_store", None), "event_broker", None)
+    app.ctx.linli_consumer = app.add_task(consume(broker, handlers))
+
+
+async def _stop_task(app: Sanic, name: str) -> None:
+    task = getattr(app.ctx, name, None)
+    if task is not None:
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+
+
+async def _start_timeouts(app: Sanic) -> None:
+    """Handoffs nobody takes in time offer the resident a callback (HANDOFF_TIMEOUT_SECONDS)."""
+    from bot.handoff.desk import Desk, run_timeouts
+
+    def current_desk() -> Optional[Desk]:
+        agent = _agent(app)
+        return Desk(agent, app.ctx.handoff_store) if agent is not None and agent.processor is not None else None
+
+    app.ctx.linli_timeouts = app.add_task(run_timeouts(current_desk, app.ctx.linli_settings))
+
+
+Step = Callable[[Sanic], Awaitable[None]]
+
+
+def services() -> List[Tuple[str, Step, Step]]:
+    """Everything the server process runs besides Rasa: ``(name, start, stop)``, in start order.
+
+    Started once the model is loaded (``after_server_start``), stopped in reverse order
+    before shutdown. Add a background job or shared service here, nowhere else.
+    """
+    from bot.handoff import hub  # imported here: the stores load only when the server starts
+    from bot import notifications
+    from bot.outbox import service as outbox
+
+    return [
+        ("stores", _start_stores, _nothing),
+        ("outbox", outbox.start, outbox.stop),  # delivers notifications, agent replies, late answers
+        ("ticket notifications", notifications.start, notifications.stop),  # status change → outbox
+        ("desk wake-ups", hub.start, hub.stop),  # over Redis pub/sub when REDIS_URL is set
+        ("event consumers", _start_consumers, partial(_stop_task, name="linli_consumer")),
+        ("handoff timeouts", _start_timeouts, partial(_stop_task, name="linli_timeouts")),
+        ("retention", _start_retention, partial(_stop_task, name="linli_retention")),
+    ]
+
+
+async def _start_services(app: Sanic, _loop: Any) -> None:
+    for name, start, _stop in services():
+        logger.debug("Starting %s", name)
+        await start(app)
+
+
+async def _stop_services(app: Sanic, _loop: Any) -> None:
+    for name, _start, stop in reversed(services()):
+        try:
+            await stop(app)
+        except Exception:  # one failing stop must not keep the others running
+            logger.exception("Stopping %s failed", name)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -177,8 +281,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()  # refuses unsafe settings before anything loads
+    from bot.schema import ensure_current
+
+    ensure_current()  # an empty database is created; an out-of-date one refuses to start (make migrate)
 
     import rasa.utils.common
+    from rasa.core.utils import number_of_sanic_workers
     from rasa.utils.log_utils import configure_structlog
 
     level = logging.DEBUG if args.debug else logging.INFO
@@ -191,10 +299,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     # After the app exists: with the API on, Rasa's Sanic app reconfigures the sanic.* loggers
     # (dictConfig), which would drop a filter installed earlier; again at start for the same reason.
     install_log_redaction()
+    install_log_format()  # LINLI_LOG_FORMAT=json|text (bot.logs); after the filter, same reason
     app.register_listener(lambda *_: install_log_redaction(), "before_server_start")
+    app.register_listener(lambda *_: install_log_format(), "before_server_start")
     logger.info("Starting Linli on http://%s:%s", args.interface, args.port)
-    # One worker: the tracker lock store is in memory unless a Redis lock store is configured.
-    app.run(host=args.interface, port=args.port, workers=1, access_log=False)
+    # SANIC_WORKERS > 1 only with a shared lock store (Rasa's rule: deploy/endpoints.cluster.yml's
+    # Redis lock store); with the embedded in-memory one, one worker.
+    workers = number_of_sanic_workers(app.ctx.endpoints.lock_store)
+    app.run(host=args.interface, port=args.port, workers=workers, access_log=False)
 
 
 def run(argv: Optional[List[str]] = None) -> None:

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from . import store
 from .config import KnowledgeConfig, load_config, resolve_model
@@ -64,7 +64,13 @@ class Answer:
 
 
 class Answerer:
-    """Loads index, embedder and generator once; answers many questions."""
+    """Loads index, embedder and generator once; answers many questions.
+
+    Unanswered questions go to ``unanswered_sink`` when set (the service sets it
+    to :meth:`knowledge.unanswered.UnansweredStore.record`: the shared database),
+    otherwise to the JSONL file ``unanswered_log``. ``kb_version`` is the
+    database version the index came from (None for a plain folder).
+    """
 
     def __init__(self, cfg: Optional[KnowledgeConfig] = None, index_dir: Optional[Path] = None,
                  generator: Optional[str] = None) -> None:
@@ -76,6 +82,16 @@ class Answerer:
         self.backend = generator or self.cfg.generator
         self._generator: Optional[Generator] = None
         self._gen_lock = threading.Lock()
+        self.unanswered_sink: Optional[Callable[..., None]] = None
+        self.kb_version: Optional[int] = None
+
+    def share_generator(self, other: "Answerer") -> None:
+        """Reuse ``other``'s loaded generator: it does not depend on the index, so a reload keeps the LLM."""
+        if other.backend == self.backend and other.cfg == self.cfg:
+            with other._gen_lock:
+                generator = other._generator
+            with self._gen_lock:
+                self._generator = self._generator or generator
 
     @property
     def generator(self) -> Generator:
@@ -112,10 +128,13 @@ class Answerer:
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1)}
         if not hits or decision < self.cfg.abstain_below(lang):
             if log_unanswered:
-                from .unanswered import record
+                best = hits[0].chunk.chunk_id if hits else None
+                if self.unanswered_sink is not None:
+                    self.unanswered_sink(question, lang, conf, sender_id, best=best)
+                else:
+                    from .unanswered import record
 
-                record(self.cfg.path(self.cfg.unanswered_log), question, lang, conf, sender_id,
-                       best=hits[0].chunk.chunk_id if hits else None)
+                    record(self.cfg.path(self.cfg.unanswered_log), question, lang, conf, sender_id, best=best)
             timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             return Answer(question, lang, NO_ANSWER[lang], True, "abstained", conf, [], timings)
 
@@ -170,14 +189,12 @@ def _repetitive(answer: str, n: int = 6) -> bool:
     return False
 
 
-_SINGLETON: Optional[Answerer] = None
-_SINGLETON_LOCK = threading.Lock()
-
-
 def get_answerer() -> Answerer:
-    """Process-wide :class:`Answerer` built from the configuration (loaded on first call)."""
-    global _SINGLETON
-    with _SINGLETON_LOCK:
-        if _SINGLETON is None:
-            _SINGLETON = Answerer()
-        return _SINGLETON
+    """The process's :class:`Answerer` on the active database version (:func:`knowledge.live.current`).
+
+    Call it for every question rather than keeping the result: it changes when
+    another version is activated.
+    """
+    from .live import current
+
+    return current()

@@ -1,4 +1,13 @@
-"""Command line: ``python -m knowledge ingest|search|ask|unanswered``."""
+"""Command line: ``python -m knowledge ingest|search|ask|unanswered|versions|activate``.
+
+``ingest`` builds the index folder and, when it is the service's folder
+(``KNOWLEDGE_INDEX``; ``--publish`` for any other), stores it in the database as a
+new version and activates it (``--no-activate`` keeps the current one): every
+running replica answers from it within ``LINLI_KB_RELOAD_SECONDS``. A build of a
+scratch folder (benchmarks, tests) stays a plain folder. ``versions`` lists the
+stored versions, ``activate ID`` serves another (the restore), ``unanswered``
+lists the database's unanswered questions.
+"""
 
 from __future__ import annotations
 
@@ -25,20 +34,58 @@ def _questions(args: argparse.Namespace) -> List[str]:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Embed sources into an index folder."""
+    """Embed sources into an index folder; store the service's folder as a database version."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .build import build_version
     from .ingest import ingest
     from .sources import SourceError
 
     cfg = load_config()
-    index_dir = Path(args.index or cfg.path(cfg.index))
+    service_dir = cfg.path(cfg.index)
+    index_dir = Path(args.index or service_dir)
+    publish = args.publish if args.publish is not None else _same_path(index_dir, service_dir)
     try:
-        stats = ingest(args.sources, index_dir, resolve_model(args.embed_model or cfg.embed_model),
-                       index_type=args.index_type, progress=not args.quiet, force=args.force)
+        if publish:
+            out = build_version(args.sources, cfg=cfg, index_dir=index_dir, activate=not args.no_activate,
+                                note=args.note or "", index_type=args.index_type, embed_model=args.embed_model,
+                                force=args.force, progress=not args.quiet)
+        else:
+            out = {"index": str(index_dir), **ingest(
+                args.sources, index_dir, resolve_model(args.embed_model or cfg.embed_model),
+                index_type=args.index_type, progress=not args.quiet, force=args.force)}
     except (SourceError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"index": str(index_dir), **stats}, ensure_ascii=False))
+    except SQLAlchemyError as exc:
+        print(f"error: the index in {index_dir} could not be stored in the database (DATABASE_URL): {exc}; "
+              f"fix the database and run the same command again (unchanged files are not re-embedded)",
+              file=sys.stderr)
+        return 3
+    version = out.get("version")
+    if version and not version["created"] and not version["active"]:
+        print(f"same content as version {version['id']}, which is not active: "
+              f"`python -m knowledge activate {version['id']}` serves it", file=sys.stderr)
+    print(json.dumps(out, ensure_ascii=False))
     return 0
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _index_arg(args: argparse.Namespace) -> Optional[Path]:
+    """The folder of ``--index``, or of ``--version`` (fetched from the database), or None (the default)."""
+    if getattr(args, "version", None):
+        from .versions import VersionError, VersionStore
+
+        cfg = load_config()
+        versions = VersionStore()
+        version_id = versions.active_id() if args.version == "active" else int(args.version)
+        if version_id is None:
+            raise VersionError("no active knowledge-base version; run `python -m knowledge ingest` first")
+        return versions.materialise(version_id, cfg.path(cfg.version_cache))
+    return Path(args.index) if args.index else None
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -49,8 +96,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     cfg = load_config()
     try:
-        stored = store.read(Path(args.index or cfg.path(cfg.index)))
-    except FileNotFoundError as exc:
+        stored = store.read(_index_arg(args) or cfg.path(cfg.index))
+    except (FileNotFoundError, LookupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     retriever = Retriever(stored, get_embedder(resolve_model(cfg.embed_model)), args.mode or cfg.retrieval)
@@ -77,8 +124,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     cfg = load_config()
     overrides = {"retrieval": args.mode}
     try:
-        answerer = Answerer(cfg.with_overrides(**overrides), Path(args.index) if args.index else None, args.generator)
-    except FileNotFoundError as exc:
+        answerer = Answerer(cfg.with_overrides(**overrides), _index_arg(args), args.generator)
+    except (FileNotFoundError, LookupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for q in _questions(args):
@@ -91,12 +138,54 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
-    """List questions the knowledge base could not answer."""
-    from .unanswered import read
+    """List questions the knowledge base could not answer (from the database), newest first."""
+    from .unanswered import UnansweredStore
 
     cfg = load_config()
-    for row in read(cfg.path(cfg.unanswered_log), args.limit):
+    unanswered = UnansweredStore()
+    if cfg.unanswered_log:
+        unanswered.import_jsonl(cfg.path(cfg.unanswered_log))  # a local JSONL log joins the shared list
+    try:
+        rows = unanswered.latest(args.limit, args.status)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for row in rows:
         print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    """List the index versions stored in the database, newest first."""
+    from .versions import VersionStore
+
+    versions = VersionStore().list()
+    if args.json:
+        for v in versions:
+            print(json.dumps(v.to_dict(), ensure_ascii=False))
+        return 0
+    if not versions:
+        print("no knowledge-base versions in the database; `python -m knowledge ingest knowledge/sources` makes one")
+        return 0
+    for v in versions:
+        d = v.to_dict()
+        print(f"{'*' if v.active else ' '} {v.id:>4}  {d['created_at']}  {v.n_chunks:>6} chunks  "
+              f"{v.archive_bytes / 1e6:6.1f} MB  {v.checksum[:12]}  {len(v.sources)} files  {v.note}")
+    return 0
+
+
+def cmd_activate(args: argparse.Namespace) -> int:
+    """Serve another stored version (every replica switches within its reload interval)."""
+    from .live import reload_seconds
+    from .versions import VersionError, VersionStore
+
+    try:
+        version = VersionStore().activate(args.id)
+    except VersionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"active": version.id, "n_chunks": version.n_chunks,
+                      "replicas_switch_within_s": reload_seconds()}, ensure_ascii=False))
     return 0
 
 
@@ -112,12 +201,19 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--embed-model", help="sentence-transformers folder (default: provisioned e5-small)")
     ing.add_argument("--force", action="store_true", help="re-embed every file")
     ing.add_argument("--quiet", action="store_true", help="no progress bars")
+    ing.add_argument("--publish", dest="publish", action="store_true", default=None,
+                     help="store the result in the database as a new version (default: only for KNOWLEDGE_INDEX)")
+    ing.add_argument("--no-publish", dest="publish", action="store_false", help="only build the folder")
+    ing.add_argument("--no-activate", action="store_true",
+                     help="store the new version without serving it (a first version is served anyway)")
+    ing.add_argument("--note", help="what changed (shown by `versions`)")
     ing.set_defaults(func=cmd_ingest)
 
     for name, func, helptext in (("search", cmd_search, "retrieve passages"), ("ask", cmd_ask, "answer with citations")):
         s = sub.add_parser(name, help=helptext)
         s.add_argument("question", nargs="*", help="the question (or use --queries)")
         s.add_argument("--index", help="index folder (default: KNOWLEDGE_INDEX or var/knowledge_index)")
+        s.add_argument("--version", help="a database version instead: its id, or 'active'")
         s.add_argument("--queries", help="file with one question per line; JSON lines out with --json")
         s.add_argument("--json", action="store_true", help="one JSON object per question")
         s.add_argument("--mode", choices=["vector", "bm25", "hybrid"], help="retrieval mode (default: config)")
@@ -131,7 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     un = sub.add_parser("unanswered", help="list questions the knowledge base could not answer")
     un.add_argument("--limit", type=int, default=50)
+    un.add_argument("--status", help="only new, ignored or answered ones")
     un.set_defaults(func=cmd_unanswered)
+
+    ver = sub.add_parser("versions", help="list the index versions stored in the database (* = active)")
+    ver.add_argument("--json", action="store_true", help="one JSON object per version")
+    ver.set_defaults(func=cmd_versions)
+
+    act = sub.add_parser("activate", help="serve a stored version (restore an earlier one)")
+    act.add_argument("id", type=int, help="version id (see `versions`)")
+    act.set_defaults(func=cmd_activate)
     return p
 
 

@@ -39,6 +39,7 @@ class KnowledgeConfig:
     extractive_faq_above_en: float = 0.85
     min_support: float = 0.8
     unanswered_log: str = "var/knowledge/unanswered.jsonl"
+    version_cache: str = "var/knowledge_versions"
     hf_cache: str = "var/knowledge/hf_cache"
 
     def path(self, value: str) -> Path:

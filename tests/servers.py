@@ -167,6 +167,8 @@ def start_stack(workdir: Path, model: Path, extra_env: Optional[Mapping[str, str
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
         "TRACKER_STORE_URL": "",
         "TRACKER_STORE_DB": str(workdir / "tracker.db"),
+        # a developer's legacy var/knowledge/unanswered.jsonl is never moved into a test database
+        "KNOWLEDGE_UNANSWERED_LOG": str(workdir / "unanswered.jsonl"),
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "HF_HUB_OFFLINE": "1",

@@ -20,6 +20,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from bot import responses
 from bot.channels.identity import conversation_id
 from bot.channels.state import kv_store, pending_photos
 from bot.nlu.language import detect_language, normalise_language
@@ -31,42 +32,19 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 #: How long we remember a resident's language and their last buttons.
 MEMORY_TTL = 30 * 24 * 3600
 
-TEXTS: Dict[str, Dict[str, str]] = {
-    "welcome": {
-        "zh": "欢迎关注！我是邻里小助手 🏠 可以帮您报修、查询工单、投诉建议，或解答物业相关问题。直接发消息给我就可以。",
-        "en": "Welcome! I'm Linli, your property assistant 🏠 I can file repair requests, check tickets, "
-        "take complaints and answer questions. Just send me a message.",
-    },
-    "text_only": {
-        "zh": "抱歉，我目前只能处理文字、语音和图片消息，请用文字描述您的问题 🙏",
-        "en": "Sorry, I can only handle text, voice and photo messages for now. Please describe your request in text 🙏",
-    },
-    "voice_unclear": {
-        "zh": "抱歉，没听清您的语音，请用文字再说一次 🙏",
-        "en": "Sorry, I couldn't make out your voice message. Could you type it instead? 🙏",
-    },
-    "photo_attached": {
-        "zh": "照片已收到，已添加到您的报修工单 {number}。",
-        "en": "Got your photo; it's attached to your repair ticket {number}.",
-    },
-    "photo_kept": {
-        "zh": "照片已收到并为您保存，提交报修后会自动附在工单上。",
-        "en": "Got your photo and kept it; it will be attached to your repair ticket once it's filed.",
-    },
-    "photos_attached_later": {
-        "zh": "您之前发送的 {count} 张照片已附在工单 {number} 上。",
-        "en": "The {count} photo(s) you sent earlier are attached to ticket {number}.",
-    },
-    "start_repair": {"zh": "我要报修", "en": "I want to report a repair"},
-    "help": {
-        "zh": "我可以帮您：\n• 报修：直接描述问题，如“厨房水管漏水”，也可以发照片\n• 查询工单：发送“查询工单”\n"
-        "• 投诉建议：说“我要投诉”\n• 物业问题：如“物业费怎么交”\n• 转人工：说“转人工”",
-        "en": "I can help you:\n• Report a repair: describe the problem, e.g. \"the kitchen pipe is leaking\", "
-        "or send a photo\n• Check tickets: send \"check my ticket\"\n• Complaints: say \"I want to complain\"\n"
-        "• Questions about the property: e.g. \"how do I pay the property fee\"\n• Talk to staff: say \"talk to a human\"",
-    },
-    "choose_hint": {"zh": "（回复序号即可选择）", "en": "(reply with the number to choose)"},
+#: Channel texts: short keys used in code → the domain.yml response (bot/responses.py).
+RESPONSES: Dict[str, str] = {
+    "welcome": "utter_channel_welcome",
+    "text_only": "utter_channel_text_only",
+    "voice_unclear": "utter_channel_voice_unclear",
+    "photo_attached": "utter_channel_photo_attached",
+    "photo_kept": "utter_channel_photo_kept",
+    "photos_attached_later": "utter_channel_photos_attached_later",
+    "help": "utter_channel_help",
+    "choose_hint": "utter_channel_choose_hint",
 }
+#: What a channel says to Rasa on the resident's behalf (e.g. a photo starts a repair report).
+INJECTED: Dict[str, Dict[str, str]] = {"start_repair": {"zh": "我要报修", "en": "I want to report a repair"}}
 
 
 def setting(credentials: Dict[str, Any], key: str, env: str, default: str = "") -> str:
@@ -79,13 +57,14 @@ def setting(credentials: Dict[str, Any], key: str, env: str, default: str = "") 
 
 def text(key: str, language: str, **values: Any) -> str:
     """The ``key`` text in ``language`` (zh default), formatted with ``values``."""
-    entry = TEXTS[key]
-    return (entry.get(language) or entry["zh"]).format(**values)
+    if key in INJECTED:
+        return INJECTED[key].get(language) or INJECTED[key]["zh"]
+    return responses.render(RESPONSES[key], language, **values)
 
 
 def bilingual(key: str, **values: Any) -> str:
     """Chinese first, then English: for messages sent before we know the language."""
-    return f"{text(key, 'zh', **values)}\n\n{text(key, 'en', **values)}"
+    return responses.bilingual(RESPONSES[key], **values)
 
 
 # ---------------------------------------------------------------- language

@@ -3,8 +3,17 @@ API tokens, photos waiting for a ticket.
 
 Everything lives in the database on ``DATABASE_URL`` (tables ``channel_kv`` and
 ``channel_pending_photos``), so several server processes share it. When
-``REDIS_URL`` is set, the short-lived key/value records (dedupe, tokens) go to
-Redis instead; pending photos always stay in the database next to the tickets.
+``REDIS_URL`` is set, the short-lived key/value records go to Redis instead
+(keys ``linli:…``): WeChat and Telegram de-duplication, WeChat nonces, cached
+API tokens and the staff login throttle (:mod:`bot.staff.throttle`); pending
+photos always stay in the database next to the tickets. Every such record goes
+through :func:`kv_store`: no process keeps one in memory, so replicas and
+restarts see the same state.
+
+``REDIS_URL`` also carries the other shared state of a cluster, each through its
+own module: the desk's wake-ups (:mod:`bot.handoff.hub`) and the widget's
+socket.io rooms (:mod:`bot.channels.webchat`), both on Redis pub/sub channels
+named by :func:`redis_channel`.
 
 All methods are synchronous (SQLAlchemy / redis-py); async callers run them
 with ``asyncio.to_thread`` so the event loop never blocks on I/O.
@@ -156,10 +165,30 @@ class RedisKeyValueStore:
         return int(value)
 
 
+def redis_url() -> Optional[str]:
+    """``REDIS_URL`` (``redis://host:6379/0``), or ``None`` when unset or empty (one process, no Redis)."""
+    return os.environ.get("REDIS_URL", "").strip() or None
+
+
+def redis_channel(name: str, url: str) -> str:
+    """The pub/sub channel ``linli:<name>:<db>`` of the Redis database ``url`` names.
+
+    Pub/sub ignores database numbers, so two deployments sharing one Redis on
+    different databases would otherwise hear each other's messages.
+    """
+    from redis.connection import parse_url
+
+    try:
+        db = int(parse_url(url).get("db") or 0)
+    except (ValueError, TypeError):
+        db = 0
+    return f"linli:{name}:{db}"
+
+
 @lru_cache(maxsize=None)
 def kv_store() -> KeyValueStore:
     """The process-wide key/value store: Redis if ``REDIS_URL`` is set, else the database."""
-    url = os.environ.get("REDIS_URL")
+    url = redis_url()
     if url:
         return RedisKeyValueStore(url)
     return SqlKeyValueStore(get_engine())

@@ -12,6 +12,17 @@ Every browser of a conversation is in the room ``socketio:<session id>``, which 
 also the conversation's sender id. The sender emits the message to that room. Like every :mod:`bot.outbound` sender it only
 delivers: the caller records the message in the conversation's tracker (with its
 author), so a browser that was offline sees it in its history after reconnecting.
+
+Several replicas: rooms live in the process a browser is connected to. With
+``REDIS_URL`` set the socket.io server uses python-socketio's
+``AsyncRedisManager`` on the pub/sub channel ``linli:socketio:<db>``
+(:func:`client_manager`), so an emit to a room from any replica (a staff reply
+sent through replica B, the bot's answer) reaches the browser connected to
+replica A. Without it (``make run``, one process) rooms stay in process. The
+browser's own connection must stay on one replica: the widget starts with HTTP
+long polling (several requests per connection), so a load balancer in front of
+several replicas must send each browser's ``/socket.io/`` requests to the same
+one (sticky sessions, e.g. nginx ``ip_hash`` or ``hash $remote_addr consistent``).
 """
 
 from __future__ import annotations
@@ -27,10 +38,12 @@ import secrets
 from typing import Any, Dict, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels.identity import conversation_id
+from bot.channels.state import redis_channel, redis_url
 from bot.outbound import DeliveryError, register_sender
 from bot.settings import secret_key
 
@@ -73,6 +86,15 @@ def room_of(session_id: str) -> str:
     return conversation_id(CHANNEL, session_id)
 
 
+def client_manager(url: Optional[str] = None) -> Optional[AsyncRedisManager]:
+    """The socket.io client manager shared by every replica on the Redis at ``url``
+    (default ``REDIS_URL``), or ``None`` (python-socketio's in-process manager)."""
+    url = url or redis_url()
+    if url is None:
+        return None
+    return AsyncRedisManager(url, channel=redis_channel("socketio", url))
+
+
 class WebChatInput(SocketIOInput):
     """Rasa's socket.io channel with server-issued, signed sessions.
 
@@ -83,13 +105,32 @@ class WebChatInput(SocketIOInput):
     (event ``session_token`` with its token, then ``session_confirm``). The socket
     is bound to its session server-side, so ``user_uttered`` ignores any
     ``session_id`` in the message. Conversations are ``socketio:<session id>``.
+
+    The blueprint is Rasa's (same routes, same ``socketio_path``) but builds the
+    socket.io server itself, since Rasa's cannot be given a client manager.
     """
 
     def blueprint(self, on_new_message: Any) -> Blueprint:
-        hook = super().blueprint(on_new_message)
-        sio = self.sio
-        assert sio is not None
+        manager = client_manager()
+        # cors_allowed_origins=[] as Rasa does: the page and the socket share one origin.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
+        hook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook")
+        self.sio = sio  # get_output_channel() emits through it
         namespace = self.namespace
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Any) -> Any:
+            return response.json({"status": "ok"})
+
+        if manager is not None:
+            @hook.listener("after_server_start")
+            async def _subscribe(_app: Any, _loop: Any) -> None:
+                # python-socketio subscribes on the first connection of *this* replica; subscribe now
+                # so that room joins and emits relayed by other replicas are heard from the start.
+                if not sio.manager_initialized:
+                    sio.manager_initialized = True
+                    sio.manager.initialize()
+                logger.info("Widget rooms shared through Redis (channel %s)", manager.channel)
 
         async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
             return True
@@ -135,7 +176,6 @@ class WebChatInput(SocketIOInput):
                 UserMessage(text, output_channel, room, input_channel=CHANNEL, metadata=metadata)
             )
 
-        # Replace Rasa's handlers (python-socketio keeps one handler per event).
         sio.on("connect", connect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)

@@ -14,8 +14,8 @@
   with a TTL (:mod:`bot.channels.state`); retries get ``success`` and are not
   processed. If Rasa's answer is not ready within ``WECHAT_REPLY_TIMEOUT``
   (4 s), the request gets ``success`` and the answer follows through the
-  customer-service message API, whose access token is cached in the shared
-  store, so all processes use one token.
+  customer-service message API (queued in :mod:`bot.outbox`, which retries),
+  whose access token is cached in the shared store, so all processes use one token.
 """
 
 from __future__ import annotations
@@ -313,7 +313,7 @@ class WeChatInput(InputChannel):
         done, _ = await asyncio.wait({task}, timeout=remaining)
         if not done:
             # Too slow for a passive reply: answer later through the API.
-            self._keep(asyncio.ensure_future(self._deliver_late(message.source, task)))
+            self._keep(asyncio.ensure_future(self._deliver_late(message.source, task, self._dedupe_key(raw))))
             return response.text("success")
         try:
             texts = task.result()
@@ -341,17 +341,22 @@ class WeChatInput(InputChannel):
             xml = self.crypto.encrypt_message(xml, request.args.get("nonce", ""), request.args.get("timestamp"))
         return response.text(xml, content_type="application/xml")
 
-    async def _deliver_late(self, openid: str, task: "asyncio.Future[List[str]]") -> None:
+    async def _deliver_late(self, openid: str, task: "asyncio.Future[List[str]]", key: str) -> None:
+        """Queue an answer that missed the passive-reply window in the outbox (:mod:`bot.outbox`),
+        which sends it through the customer-service API and retries while WeChat is unreachable.
+        Rasa has the answer in the transcript already, so the outbox does not record it again."""
+        from bot import outbox
+
         try:
             texts = await task
         except Exception:
             logger.exception("Late WeChat answer for %s failed", openid)
             return
-        for text in texts:
-            try:
-                await self.sender.send_text(openid, text)
-            except DeliveryError:
-                logger.exception("Could not deliver a late WeChat answer to %s", openid)
+        for index, text in enumerate(t for t in texts if t):
+            try:  # one row per text, in order (the outbox keeps a resident's messages in order)
+                await outbox.enqueue(CHANNEL, openid, text, "late_answer", dedupe_key=f"late:{key}:{index}")
+            except Exception:
+                logger.exception("Could not queue a late WeChat answer to %s", openid)
 
     # ------------------------------------------------------------ messages
     def _handle(self, message: Any, raw: Dict[str, Any], on_new_message: OnNewMessage) -> Optional[Awaitable[List[str]]]:

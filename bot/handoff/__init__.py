@@ -2,13 +2,16 @@
 
 * :mod:`bot.handoff.models` / :mod:`bot.handoff.store`: handoff state in the
   database (``DATABASE_URL``), so queued and active handoffs survive a restart.
-* :mod:`bot.handoff.gate`: wraps the Rasa processor of ``bot.server`` so that a
-  handed-off conversation is logged but never answered by the bot, resident
-  messages reach the desk at once, and complaints / repeated misunderstandings
-  open a handoff.
+* Rasa's own mechanisms keep a handed-off conversation with staff: ``action_handoff``
+  returns ``ConversationPaused`` (Rasa logs the resident's messages and predicts
+  nothing), ``action_session_start`` pauses a new session again while a handoff is
+  open, and rules send complaints (``LINLI_COMPLAINTS_TO_HUMAN``) and repeated
+  misunderstandings (``actions/fallback.py``) to ``action_handoff``.
+* :mod:`bot.handoff.relay`: a consumer of Rasa's event broker that brings resident
+  messages to the desk at once and answers an emergency during a handoff.
 * :mod:`bot.handoff.desk`: what staff do (take, reply, close) and the timeout
-  sweep, writing agent messages into the Rasa tracker and delivering them with
-  :func:`bot.outbound.send_text`.
+  sweep, writing agent messages into the Rasa tracker and delivering them through
+  the outbox (:mod:`bot.outbox`: retries, dead letters on the desk).
 """
 
 from bot.handoff.models import ACTIVE_STATUSES, Handoff, HandoffStatus

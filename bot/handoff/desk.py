@@ -2,9 +2,12 @@
 
 Runs in the server process next to Rasa (``app.ctx.agent``). Agent messages are
 appended to the Rasa tracker as ``BotUttered`` with metadata ``{"agent": name}``
-(so the transcript is complete) and delivered on the resident's own channel with
-:func:`bot.outbound.send_text`. A channel that cannot deliver proactively (REST)
-still gets the message in its transcript; the caller learns it was not delivered.
+first (so the transcript is complete), then queued in the outbox (:mod:`bot.outbox`),
+which delivers them on the resident's own channel and retries while it is down.
+The desk waits a moment (``LINLI_OUTBOX_WAIT``, at most 3 s) for the first attempt
+and tells the agent the outcome: ``delivered`` true, or ``delivery`` ``queued``
+(still trying), ``undeliverable`` (a channel that cannot deliver proactively,
+such as REST: the message is in the transcript only) or ``dead``.
 """
 
 from __future__ import annotations
@@ -21,22 +24,24 @@ from bot.handoff.models import CALLBACK_OFFER, Handoff, HandoffStatus
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffConflict, HandoffStore
 from bot.handoff.texts import text
-from bot.outbound import DeliveryError, send_text
+from bot import outbox
 
 logger = logging.getLogger(__name__)
 
 
+async def deliver(channel: str, sender_id: str, message: str, kind: str = "agent_reply",
+                  wait: Optional[float] = None) -> Dict[str, Any]:
+    """Queue ``message`` for the resident and wait briefly for the first attempt.
 
-async def deliver(channel: str, sender_id: str, message: str) -> Dict[str, Any]:
-    """Send ``message`` to the resident; returns ``{"delivered": bool, "error": str|None}``."""
+    Returns ``{"delivered": bool, "delivery": "sent"|"queued"|"undeliverable"|"dead",
+    "error": str|None, "outbox_id": int}``. The caller has recorded the message in the
+    transcript already, so the outbox does not record it again.
+    """
     try:
-        await send_text(channel, sender_id, message)
-        return {"delivered": True, "error": None}
-    except DeliveryError as exc:
-        return {"delivered": False, "error": str(exc)}
-    except Exception as exc:  # a broken channel must not lose the message: it is in the tracker
-        logger.exception("Delivery to %s:%s failed", channel, sender_id)
-        return {"delivered": False, "error": f"{type(exc).__name__}: {exc}"}
+        return await outbox.send(channel, sender_id, message, kind, wait=wait)
+    except Exception as exc:  # the database is down: the message is in the tracker, say it was not sent
+        logger.exception("Could not queue a message to %s:%s", channel, sender_id)
+        return {"delivered": False, "delivery": None, "error": f"not queued: {type(exc).__name__}", "outbox_id": None}
 
 
 def _language(tracker: Any, handoff: Handoff) -> str:
@@ -51,24 +56,23 @@ class Desk:
         self.agent = agent
         self.store = store
 
-    async def _say(self, handoff: Handoff, message: str, metadata: Dict[str, Any],
-                   before: tuple = (), after: tuple = ()) -> Dict[str, Any]:
+    async def _say(self, handoff: Handoff, message: str, metadata: Dict[str, Any], kind: str,
+                   before: tuple = (), after: tuple = (), wait: Optional[float] = None) -> Dict[str, Any]:
         """Log a bot/agent message in the tracker (between ``before`` and ``after`` events), then deliver it."""
         events = [*before, BotUttered(message, metadata=metadata), *after]
         await append_events(self.agent, handoff.sender_id, events)
-        result = await deliver(handoff.channel, handoff.sender_id, message)
-        hub.notify(handoff.sender_id, QUEUE)
-        return result
+        hub.notify(handoff.sender_id, QUEUE)  # the desk shows it now, while the outbox sends it
+        return await deliver(handoff.channel, handoff.sender_id, message, kind, wait)
 
     async def take(self, handoff_id: int, username: str, name: str, force: bool = False) -> Dict[str, Any]:
         """Take a queued handoff and tell the resident who joined."""
         before = self.store.get(handoff_id)
         handoff = self.store.take(handoff_id, username, name, force)
-        result: Dict[str, Any] = {"delivered": None, "error": None}
+        result: Dict[str, Any] = {"delivered": None, "delivery": None, "error": None, "outbox_id": None}
         if before.agent != username:
             tracker = await self.agent.tracker_store.retrieve(handoff.sender_id)
             greeting = text("taken", _language(tracker, handoff), agent=name)
-            result = await self._say(handoff, greeting, {"agent": name, "linli_handoff": "taken"})
+            result = await self._say(handoff, greeting, {"agent": name, "linli_handoff": "taken"}, "handoff_taken")
         return {"handoff": self.store.get(handoff_id).as_dict(), **result}
 
     async def reply(self, handoff_id: int, username: str, name: str, message: str,
@@ -84,7 +88,7 @@ class Desk:
             raise HandoffConflict(f"handoff {handoff_id} is {handoff.status}")
         elif handoff.agent != username and not is_admin:
             raise HandoffConflict(f"handoff {handoff_id} is taken by {handoff.agent}")
-        result = await self._say(handoff, message, {"agent": name, "agent_username": username})
+        result = await self._say(handoff, message, {"agent": name, "agent_username": username}, "agent_reply")
         return {"handoff": self.store.get(handoff_id).as_dict(), **result}
 
     async def close(self, handoff_id: int, username: str, is_admin: bool = False) -> Dict[str, Any]:
@@ -95,22 +99,25 @@ class Desk:
         # The database first: should the tracker write fail, the gate resumes the
         # conversation on the resident's next message (it is paused with no open handoff).
         handoff = self.store.close(handoff_id, username)
-        result = await self._resume(handoff, "resumed", {"linli_handoff": "resumed"})
+        result = await self._resume(handoff, "resumed", {"linli_handoff": "resumed"}, "handoff_resumed")
         return {"handoff": handoff.as_dict(), **result}
 
-    async def _resume(self, handoff: Handoff, key: str, metadata: Dict[str, Any]) -> Dict[str, Any]:
+    async def _resume(self, handoff: Handoff, key: str, metadata: Dict[str, Any], kind: str,
+                      wait: Optional[float] = None) -> Dict[str, Any]:
         tracker = await self.agent.tracker_store.retrieve(handoff.sender_id)
         message = text(key, _language(tracker, handoff))
         resume = (ConversationResumed(),) if tracker is None or tracker.is_paused() else ()
         # The bot's next prediction expects to follow action_listen, as after any bot turn.
-        return await self._say(handoff, message, metadata, resume, (ActionExecuted("action_listen"),))
+        return await self._say(handoff, message, metadata, kind, resume, (ActionExecuted("action_listen"),), wait)
 
     async def time_out(self, handoff: Handoff) -> Dict[str, Any]:
         """Nobody took ``handoff`` in time: resume the bot and offer a callback ticket."""
         # Atomic queued → timed_out: an agent who takes it at this very moment wins.
         self.store.close(handoff.id, "system", HandoffStatus.TIMED_OUT.value, only_from=(HandoffStatus.QUEUED.value,))
         hub.notify(QUEUE)
-        result = await self._resume(handoff, "timeout", {"linli_handoff": CALLBACK_OFFER, "handoff_id": handoff.id})
+        # Nobody waits for this answer (the sweep): queue it and move on.
+        result = await self._resume(handoff, "timeout", {"linli_handoff": CALLBACK_OFFER, "handoff_id": handoff.id},
+                                    "handoff_timeout", wait=0)
         logger.info("Handoff %s timed out; callback offered to %s", handoff.id, handoff.sender_id)
         return result
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels.identity import CHANNELS, channel_of, conversation_id
-from bot.db import add_missing_columns, get_engine
+from bot.db import get_engine
 from bot.handoff.models import ACTIVE_STATUSES, Base, Handoff, HandoffStatus, utcnow
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ class HandoffStore:
         self.engine = engine
         self._sessions = sessionmaker(engine, future=True, expire_on_commit=False)
         Base.metadata.create_all(engine)
-        add_missing_columns(engine, Base.metadata)
 
     @classmethod
     def from_env(cls) -> "HandoffStore":

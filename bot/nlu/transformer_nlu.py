@@ -31,6 +31,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.bio import Span
+from bot.nlu.cache import PredictionCache
 from bot.nlu.joint_predictor import JointPredictor
 from bot.nlu.joint_trainer import Example, TrainConfig, train
 from bot.nlu.threads import configure_threads
@@ -106,7 +107,12 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             "calibration_fraction": 0.0,
             "ranking_length": 10,
             "entity_confidence_threshold": 0.0,
-            "num_threads": 0,
+            "num_threads": 0,  # training (0 = auto, bot.nlu.threads)
+            # Serving: one thread. A forward pass on one short message gains little from a second
+            # thread, and OpenMP threads spinning against another process (a second replica, the
+            # action server) made it 3-10x slower on 2 cores (docs/benchmarks.md "Load").
+            "inference_threads": 1,
+            "cache_size": 2048,  # predictions kept by text (bot.nlu.cache); 0 = none
         }
 
     def __init__(
@@ -119,6 +125,7 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
         self.component_config = config
         self._model_storage, self._resource = model_storage, resource
         self._predictor = predictor
+        self._cache: PredictionCache = PredictionCache(int(config.get("cache_size") or 0))
 
     @classmethod
     def create(
@@ -161,6 +168,7 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             examples, float(self.component_config.get("calibration_fraction") or 0), cfg.random_seed
         )
         self._predictor = train(fit, cfg, log=logger.info, calibration_examples=held or None)
+        self._cache = PredictionCache(self._cache.size)
         with self._model_storage.write_to(self._resource) as folder:
             self._predictor.save(Path(folder))
         return self._resource
@@ -175,7 +183,7 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
         **kwargs: Any,
     ) -> "TransformerNLU":
         """Load the fine-tuned model from the archive (everything it needs is inside)."""
-        configure_threads(int(config.get("num_threads") or 0))
+        configure_threads(int(config.get("inference_threads") or 0))
         try:
             with model_storage.read_from(resource) as folder:
                 predictor = JointPredictor.load(Path(folder), config.get("device", "auto"))
@@ -193,7 +201,9 @@ class TransformerNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             return messages
         top_k = int(self.component_config.get("ranking_length") or 0) or None
         threshold = float(self.component_config.get("entity_confidence_threshold") or 0.0)
-        for message, pred in zip(todo, self._predictor.predict([m.get(TEXT) for m in todo], top_k=top_k)):
+        predictions = self._cache.get_many([m.get(TEXT) for m in todo],
+                                           lambda texts: self._predictor.predict(texts, top_k=top_k))
+        for message, pred in zip(todo, predictions):
             ranking = [{"name": name, "confidence": conf} for name, conf in pred.intent_ranking]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

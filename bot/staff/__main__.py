@@ -49,6 +49,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_parser("list", help="list accounts")
     args = parser.parse_args(argv)
 
+    from bot.schema import ensure_current
+
+    # Like the servers: an empty database is created at the current schema (so creating the first
+    # admin before the first start is fine), an out-of-date one is refused (run `make migrate`).
+    ensure_current()
     store = StaffStore.from_env()
     try:
         if args.command in ("create-admin", "create-user"):

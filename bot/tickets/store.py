@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from bot.db import add_missing_columns, get_engine
+from bot.db import get_engine
 from bot.tickets.models import (
     TRANSITIONS,
     Base,
@@ -59,7 +59,6 @@ class TicketStore:
         self._sessions = sessionmaker(engine, future=True, expire_on_commit=False)
         self._listeners: List[StatusListener] = []
         Base.metadata.create_all(engine)
-        add_missing_columns(engine, Base.metadata)
 
     @classmethod
     def from_env(cls) -> "TicketStore":

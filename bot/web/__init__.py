@@ -15,8 +15,9 @@ def blueprints() -> List[Blueprint]:
     """Every Linli blueprint to mount next to Rasa's API and channels."""
     from bot.web.health import blueprint as health
     from bot.web.chat import blueprint as chat  # chat widget + socket.io sender (issue 5)
-    from bot.notifications import blueprint as notifications  # ticket status → resident (issue 5)
     from bot.web.api import blueprint as api  # staff desk JSON API + handoff wiring (issue 6)
     from bot.web.console import blueprint as console  # staff desk page /console (issue 6)
+    from bot.web.metrics import blueprint as metrics  # /metrics + webhook turn timing (issue 12)
+    from bot.web.outbox_api import blueprint as outbox_api  # deliveries: dead letters, retry (issue 12)
 
-    return [health, chat, notifications, api, console]
+    return [health, chat, api, outbox_api, console, metrics]

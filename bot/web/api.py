@@ -5,9 +5,8 @@ cookie the login sets (HttpOnly, SameSite=Strict) or ``Authorization: Bearer
 <token>``. Cookie-authenticated writes must be JSON, which a cross-site form
 cannot send.
 
-At server start this module also wires the handoff machinery into the Rasa
-process: the gate on the processor, the timeout sweep, and resident
-notifications on ticket status changes.
+The stores it uses (``app.ctx.staff_store``, ``handoff_store``, ``ticket_store``,
+``login_throttle``, ``linli_desk``) are created by the server process (bot/server.py).
 """
 
 from __future__ import annotations
@@ -26,19 +25,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import ROOT
-from bot.handoff.desk import Desk, run_timeouts
-from bot.handoff.gate import HandoffGate
+from bot.handoff.desk import Desk
 from bot.handoff.hub import hub
 from bot.conversations import full_tracker
 from bot.handoff.conversation import transcript
-from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import HandoffConflict, HandoffNotFound, HandoffStore
-from bot.staff.store import AuthError, Identity, StaffStore, UserExists
+from bot.handoff.store import HandoffConflict, HandoffNotFound
+from bot.staff.store import AuthError, Identity, UserExists
 from bot.staff.passwords import MAX_LENGTH as MAX_PASSWORD
-from bot.staff.throttle import LoginThrottle
 from bot.privacy import audit_log, mask_phones
 from bot.channels.identity import resident_id
-from bot.tickets import InvalidTransition, TicketNotFound, TicketStore
+from bot.tickets import InvalidTransition, TicketNotFound
 from bot.web import stats
 from bot.web.http import bearer_token, error
 from bot.web.openapi import openapi_document
@@ -61,41 +57,6 @@ MAX_WAIT = 30.0
 blueprint = Blueprint("linli_api", url_prefix="/api")
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
-
-
-# ---------------------------------------------------------------- start-up
-@blueprint.listener("after_server_start")
-async def _start_handoff(app: Any, _loop: Any) -> None:
-    """Create the stores, install the gate on the loaded agent, start the timeout sweep."""
-    settings = HandoffSettings.from_env()
-    app.ctx.linli_settings = settings
-    app.ctx.staff_store = StaffStore.from_env()
-    app.ctx.login_throttle = LoginThrottle()
-    app.ctx.handoff_store = HandoffStore.from_env()
-    app.ctx.ticket_store = TicketStore.from_env()
-    try:
-        from bot.notifications import register_notifications
-    except ImportError:
-        logger.warning("bot.notifications is missing: residents are not notified of ticket status changes")
-    else:
-        register_notifications(app.ctx.ticket_store)
-
-    gate = HandoffGate(app.ctx.handoff_store, settings)
-
-    def current_desk() -> Optional[Desk]:
-        agent = getattr(app.ctx, "agent", None)
-        if agent is None or agent.processor is None:
-            return None
-        # Rasa may load a new model (PUT /model), which brings a new processor: gate it too.
-        # One gate for the process: installing it again on the same processor is a no-op
-        # (a new gate per call would wrap the prediction loop once per desk request).
-        gate.install(agent.processor)
-        return Desk(agent, app.ctx.handoff_store)
-
-    app.ctx.linli_desk = current_desk
-    if current_desk() is None:
-        logger.error("No Rasa agent loaded: the handoff gate is not installed")
-    app.ctx.linli_timeouts = app.add_task(run_timeouts(current_desk, settings))
 
 
 # ---------------------------------------------------------------- helpers
@@ -144,7 +105,10 @@ def user_of(request: Request) -> Identity:
 
 def desk_of(request: Request) -> Optional[Desk]:
     """The desk bound to the running Rasa agent (None while the model loads)."""
-    return request.app.ctx.linli_desk()
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or agent.processor is None:
+        return None
+    return Desk(agent, request.app.ctx.handoff_store)
 
 
 def valid_id(value: int) -> bool:

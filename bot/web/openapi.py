@@ -59,8 +59,12 @@ _REF = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
 def openapi_document() -> Dict[str, Any]:
     """The whole document, built on each call (cheap, always in sync with this module)."""
     hid, number = _p("handoff_id", "integer"), _p("number")
+    delivery = {"delivery": {"type": "string", "nullable": True, "enum": ["sent", "queued", "undeliverable", "dead"],
+                             "description": "sent; queued (the outbox keeps trying); undeliverable (the channel "
+                                            "cannot deliver proactively, e.g. REST); dead (every attempt failed)"},
+                "outbox_id": {"type": "integer", "nullable": True}}
     handoff_result = _obj(handoff=_REF("Handoff"), delivered={"type": "boolean", "nullable": True},
-                          error={"type": "string", "nullable": True})
+                          error={"type": "string", "nullable": True}, **delivery)
     ticket = _obj(ticket=_REF("Ticket"))
     paths = {
         "/api/login": {"post": _op("Log in: sets the linli_session cookie and returns a bearer token",
@@ -156,9 +160,27 @@ def openapi_document() -> Dict[str, Any]:
                     _q("offset", "skip this many", "integer"), _q("actor", "only this actor, e.g. staff:wang"),
                     _q("resident", "only this resident, e.g. wechat:o6_bmj...")],
             errors=(400, 401, 403), tag="users")},
+        "/api/outbox": {"get": _op(
+            "Messages sent outside a request (notifications, agent replies, late answers) by delivery status, "
+            "newest first: dead letters by default",
+            _obj(messages={"type": "array", "items": _REF("OutboxMessage")}, total=_I, limit=_I, offset=_I,
+                 counts={"type": "object", "additionalProperties": _I}),
+            params=[_q("status", "comma-separated: dead (default), pending, sending, sent, undeliverable"),
+                    _q("limit", "at most this many (1-500, default 50)", "integer"),
+                    _q("offset", "skip this many", "integer")],
+            errors=(400, 401), tag="deliveries")},
+        "/api/outbox/{message_id}/retry": {"post": _op(
+            "Send a dead or undeliverable message again (admin); answers after the first attempt or 2.5 s",
+            _obj(message=_REF("OutboxMessage"), delivered=_B, error={"type": "string", "nullable": True}, **delivery),
+            params=[_p("message_id", "integer")], errors=(401, 403, 404, 409, 415), tag="deliveries")},
     }
     schemas = {
         "Error": _obj(error=_S, message=_S),
+        "OutboxMessage": _obj(id=_I, channel=_S, resident=_S, platform_id=_S, kind=_S, text=_S,
+                              status={"type": "string",
+                                      "enum": ["pending", "sending", "sent", "dead", "undeliverable"]},
+                              attempts=_I, last_error=_S, created_at=_S, age_seconds=_I, sent_at=_S,
+                              next_attempt_at=_S, claimed_by=_S),
         "User": _obj(id=_I, username=_S, display_name=_S, role={"type": "string", "enum": ["agent", "admin"]},
                      active=_B),
         "Handoff": _obj(id=_I, sender_id=_S, channel=_S, language=_S,

@@ -72,16 +72,14 @@ def _normalise(question: str) -> str:
     return re.sub(r"[\s\W_]+", " ", question.lower()).strip()
 
 
-def unanswered(limit: int = 200) -> Dict[str, Any]:
+def unanswered(limit: int = 200, engine: Any = None) -> Dict[str, Any]:
     """Latest questions the knowledge base abstained on, and the most frequent ones."""
     try:
-        from knowledge.config import load_config
-        from knowledge.unanswered import read
+        from knowledge.unanswered import latest as latest_unanswered
 
-        config = load_config()
-        entries = read(config.path(config.unanswered_log), limit)
-    except Exception as exc:  # a broken knowledge-base config must not break the desk
-        return {"latest": [], "top": [], "error": f"unanswered log unavailable: {exc}"}
+        entries = latest_unanswered(limit, engine=engine)  # every replica's, from kb_unanswered
+    except Exception as exc:  # a broken knowledge base must not break the desk
+        return {"latest": [], "top": [], "error": f"unanswered questions unavailable: {exc}"}
     counts: Counter = Counter()
     example: Dict[str, str] = {}
     for entry in entries:

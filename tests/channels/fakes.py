@@ -47,6 +47,8 @@ class FakeApis:
         self._message_id = 0
         #: When set, WeChat's token endpoint answers 502 (its URL carries the AppSecret).
         self.fail_wechat_token = False
+        #: When set, WeChat's send API answers 503 (an outage); the refused calls are still recorded.
+        self.fail_wechat_send = False
         #: Updates handed out by ``getUpdates`` (polling mode), oldest first.
         self.telegram_updates: List[Dict[str, Any]] = []
 
@@ -124,6 +126,9 @@ class FakeApis:
 
     async def _wechat_send(self, request: web.Request) -> web.Response:
         body = json.loads(await request.read())
+        if self.fail_wechat_send:
+            self._record(Call("wechat", "message/custom/send (refused)", body, dict(request.query)))
+            return web.Response(status=503, text="service unavailable")
         self._record(Call("wechat", "message/custom/send", body, dict(request.query)))
         if not request.query.get("access_token", "").startswith("ACCESS-"):
             return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})

@@ -13,6 +13,9 @@ from sqlalchemy import create_engine
 
 from bot import outbound
 from bot.notifications import Notifier, register_notifications, status_message
+from bot.outbox.settings import OutboxSettings
+from bot.outbox.store import OutboxStore
+from bot.outbox.worker import Worker
 from bot.tickets import TicketStore
 from tests.channels.fakes import FakeApis
 from tests.servers import Stack
@@ -48,11 +51,17 @@ async def test_each_status_change_is_sent_once_in_the_tickets_language(store: Ti
     store.change_status(unknown.number, "resolved", actor="staff")
 
     await notifier.run_once()
-    await notifier.run_once()  # nothing is sent twice
+    await notifier.run_once()  # nothing is queued twice
     await Notifier(store.engine).run_once()  # nor by a second process
+    assert sender.sent == []  # the notifier only queues: the outbox delivers
+    worker = Worker(OutboxStore(store.engine))
+    await worker.run_once()
+    await worker.run_once()  # nor sent twice
 
-    assert [r for r, _ in sender.sent] == ["r1", "r1", "r2"]
-    assigned, resolved, progress = (text for _, text in sender.sent)
+    # Residents are served side by side; each one's messages arrive in order.
+    assert sorted(r for r, _ in sender.sent) == ["r1", "r1", "r2"]
+    assigned, resolved = (text for r, text in sender.sent if r == "r1")
+    [progress] = (text for r, text in sender.sent if r == "r2")
     assert zh.number in assigned and "已派单" in assigned
     assert "已解决" in resolved and "已更换水管" in resolved and "仍未解决" in resolved
     assert progress == f"Update on your complaint ticket {en.number}: it is now in progress."
@@ -62,13 +71,17 @@ async def test_register_notifications_wakes_the_running_notifier(
     store: TicketStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import bot.notifications as notifications
+    from bot.outbox import service
 
     sender = RecordingSender()
     outbound.register_sender("test-wake", sender)
     notifier = Notifier(store.engine, interval=3600)  # only a wake-up can deliver within the test
     monkeypatch.setattr(notifications, "notifier", lambda: notifier)
+    worker = Worker(OutboxStore(store.engine), OutboxSettings(interval=3600))  # woken by the notifier
+    monkeypatch.setattr(service, "_worker", worker)
     register_notifications(store)
     notifier.start()
+    worker.start()
     try:
         ticket = store.create(ticket_type="repair", channel="test-wake", sender_id="r9", description="灯不亮")
         await asyncio.sleep(0.3)  # the first round has run and the loop now waits an hour
@@ -79,6 +92,7 @@ async def test_register_notifications_wakes_the_running_notifier(
             await asyncio.sleep(0.1)
     finally:
         await notifier.stop()
+        await worker.stop()
     assert sender.sent and "已关闭" in sender.sent[0][1]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -41,15 +40,15 @@ def test_opened_and_resolved_per_day_and_open_by_age(store: TicketStore) -> None
     assert [o["number"] for o in by_age["oldest"]] == [ancient, old, fresh]
 
 
-def test_unanswered_questions_latest_and_most_frequent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = tmp_path / "unanswered.jsonl"
-    rows = [("能养蛇吗？", "zh"), ("Can I keep a snake?", "en"), ("能养蛇吗", "zh"), ("游泳池几点开？", "zh")]
-    log.write_text("".join(json.dumps({"ts": f"2026-11-24T0{i}:00:00Z", "question": q, "language": lang,
-                                       "confidence": 0.5, "sender_id": "r"}, ensure_ascii=False) + "\n"
-                           for i, (q, lang) in enumerate(rows)), encoding="utf-8")
-    monkeypatch.setenv("KNOWLEDGE_UNANSWERED_LOG", str(log))
-    result = stats.unanswered(100)
+def test_unanswered_questions_latest_and_most_frequent(tmp_path: Path) -> None:
+    from knowledge.unanswered import UnansweredStore
+    from bot.db import get_engine
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    store = UnansweredStore(engine)
+    assert stats.unanswered(100, engine=engine) == {"latest": [], "top": []}
+    for question, lang in [("能养蛇吗？", "zh"), ("Can I keep a snake?", "en"), ("能养蛇吗", "zh"), ("游泳池几点开？", "zh")]:
+        store.record(question, lang, 0.5, "rest:r")
+    result = stats.unanswered(100, engine=engine)
     assert [q["question"] for q in result["latest"]][0] == "游泳池几点开？"
     assert result["top"][0]["count"] == 2 and result["top"][0]["question"].startswith("能养蛇吗")
-    monkeypatch.setenv("KNOWLEDGE_UNANSWERED_LOG", str(tmp_path / "missing.jsonl"))
-    assert stats.unanswered(100) == {"latest": [], "top": []}

@@ -95,3 +95,28 @@ def test_two_misunderstood_messages_in_a_row_hand_off(stack: Stack, agent: Desk,
     handoff = handoff_of(agent, sender)
     assert handoff["reason"] == "fallback"
     agent.post(f"/api/handoffs/{handoff['id']}/close")
+
+
+def test_an_emergency_during_a_handoff_is_answered_at_once(stack: Stack, agent: Desk) -> None:
+    """The bot stays silent while staff have the conversation, except for safety advice."""
+    resident = WidgetResident(stack.rasa_url)
+    try:
+        resident.say("我要转人工")
+        resident.wait_for("转接人工客服")
+        handoff = handoff_of(agent, resident.session_id)
+        assert handoff["priority"] != "urgent"
+        resident.say("等一下，厨房里煤气味很重")
+        # Delivered proactively on the widget (the conversation is paused, so not as a reply).
+        resident.wait_for("燃气泄漏", timeout=30)
+        resident.wait_for("119")
+        resident.wait_for("紧急工单")
+        resident.drain(3)  # the rest of the advice (where exactly?)
+        raised = handoff_of(agent, resident.session_id)
+        assert raised["id"] == handoff["id"] and raised["priority"] == "urgent"
+        resident.say("好的我出来了")
+        assert resident.drain(4) == []  # still with staff afterwards: the bot is silent again
+    finally:
+        resident.close()
+    events = events_of(stack, f"socketio:{resident.session_id}")
+    actions = [e["name"] for e in events if e["event"] == "action" and e["name"] != "action_listen"]
+    assert actions.count("action_emergency") == 1 and actions[-1] == "action_emergency"

@@ -1,4 +1,4 @@
-"""Handoff state in the database, and the gate's "failed to understand twice" rule."""
+"""Handoff state in the database, and the "failed to understand twice" count (actions/fallback.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_sdk import Tracker
 from sqlalchemy import create_engine
 
 from bot.handoff import HandoffConflict, HandoffStore
-from bot.handoff.gate import failed_in_a_row
+from actions.fallback import count_failure, failed_in_a_row
 from bot.handoff.models import Base, utcnow
 
 
@@ -94,4 +95,27 @@ ANSWERED = (ActionExecuted("action_answer_question"), BotUttered("物业费在Ap
 def test_failed_in_a_row(turns: list, expected: int) -> None:
     events = [ActionExecuted("action_listen")] + [e for turn in turns for e in turn]
     tracker = DialogueStateTracker.from_events("s", events)
-    assert failed_in_a_row(tracker) == expected
+    # The action server sees the events as Rasa sends them: dicts.
+    assert failed_in_a_row(e.as_dict() for e in tracker.events) == expected
+
+
+def _sdk_tracker(events: list, slots: dict) -> Tracker:
+    dicts = [e.as_dict() for e in events]
+    latest = next((e for e in reversed(dicts) if e["event"] == "user"), {})
+    return Tracker("rest:s", slots, {**latest.get("parse_data", {}), "text": latest.get("text")}, dicts,
+                   False, None, {}, "action_listen")
+
+
+def test_the_second_misunderstanding_in_a_row_makes_a_handoff_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_AFTER_FALLBACKS", "2")
+    first = [ActionExecuted("action_listen"), UserUttered("x", {"name": "nlu_fallback", "confidence": 0.2})]
+    events = count_failure(_sdk_tracker(first, {}), True)
+    assert {e["name"]: e["value"] for e in events} == {"fallback_count": 1.0}
+    second = first + [*ABSTAINED, ActionExecuted("action_listen"),
+                      UserUttered("y", {"name": "nlu_fallback", "confidence": 0.2})]
+    events = count_failure(_sdk_tracker(second, {"fallback_count": 1.0}), True)
+    assert {e["name"]: e["value"] for e in events} == {"fallback_count": 2.0, "handoff_due": True}
+    # an understood turn resets the count; nothing is due
+    assert [e["value"] for e in count_failure(_sdk_tracker(second, {"fallback_count": 1.0}), False)] == [0.0]
+    monkeypatch.setenv("HANDOFF_AFTER_FALLBACKS", "0")  # 0 = never
+    assert "handoff_due" not in {e["name"] for e in count_failure(_sdk_tracker(second, {}), True)}

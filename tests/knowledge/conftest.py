@@ -70,7 +70,9 @@ def answerer(demo_index: Path):
 def knowledge_env(demo_index: Path) -> Iterator[Dict[str, str]]:
     """Point the process-wide answerer (used by the Rasa action) at the demo index."""
     env = {"KNOWLEDGE_INDEX": str(demo_index), "KNOWLEDGE_GENERATOR": "extractive",
-           "KNOWLEDGE_UNANSWERED_LOG": str(demo_index / "action_unanswered.jsonl")}
+           "KNOWLEDGE_UNANSWERED_LOG": str(demo_index / "action_unanswered.jsonl"),
+           # never the developer's var/linli.db: the demo index and its unanswered questions stay here
+           "DATABASE_URL": f"sqlite:///{demo_index}/kb.db", "KNOWLEDGE_VERSION_CACHE": str(demo_index / "cache")}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     yield env

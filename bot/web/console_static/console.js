@@ -71,6 +71,7 @@
     if (view === "tickets") loadTickets();
     if (view === "dashboards") loadDashboards();
     if (view === "users") loadUsers();
+    if (view === "deliveries") { deliveryOffset = 0; loadDeliveries(); }
     location.hash = view;
   }
   function rerenderVisible() {
@@ -80,6 +81,7 @@
     if (view === "tickets") { if (!$("#ticket-page").hidden && $("#ticket-page").dataset.number) openTicket($("#ticket-page").dataset.number); else loadTickets(); }
     if (view === "dashboards") loadDashboards();
     if (view === "users") loadUsers();
+    if (view === "deliveries") loadDeliveries();
   }
   $$("#nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view)));
 
@@ -101,7 +103,7 @@
     $("#logout").hidden = false;
     $$("[data-admin]").forEach((n) => { n.hidden = user.role !== "admin"; });
     const wanted = (location.hash || "#queue").slice(1);
-    show(["queue", "tickets", "dashboards", "users"].includes(wanted) ? wanted : "queue");
+    show(["queue", "tickets", "dashboards", "deliveries", "users"].includes(wanted) ? wanted : "queue");
     await loadQueue();
     clearInterval(queueTimer);
     queueTimer = setInterval(loadQueue, 3000);
@@ -240,7 +242,7 @@
   async function deskAction(path, body) {
     const data = await api(`/api/handoffs/${current.id}/${path}`, { method: "POST", body: body || {} });
     renderHead(data.handoff);
-    $("#conv-status").textContent = data.delivered === false ? t("not_delivered") + (data.error || "") : (data.delivered ? t("delivered") : "");
+    $("#conv-status").textContent = deliveryText(data);
     loadQueue();
     return data;
   }
@@ -259,6 +261,13 @@
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $("#reply-form").requestSubmit(); }
   });
   function showError(e) { $("#conv-status").textContent = t("error") + e.message; }
+  // What became of a message to the resident (the outbox answers after its first attempt or ~2.5 s).
+  function deliveryText(data) {
+    if (data.delivered) return t("delivered");
+    if (data.delivery === "queued") return t("queued") + (data.error ? ` (${data.error})` : "");
+    if (data.delivered === false) return t("not_delivered") + (data.error || "");
+    return "";
+  }
 
   // ------------------------------------------------------------ tickets
   const STATUSES = ["open", "assigned", "in_progress", "resolved", "closed"];
@@ -282,6 +291,10 @@
     fill($("#filter-status"), STATUSES);
     fill($("#filter-category"), CATEGORIES);
     fill($("#filter-type"), TYPES);
+    const deliveryStatus = $("#delivery-status");
+    const chosen = deliveryStatus.value || "dead";
+    deliveryStatus.replaceChildren(...DELIVERY_STATUSES.map((s) => el("option", { value: s }, t("ds_" + s))));
+    deliveryStatus.value = chosen;
   }
   const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB") : "-");
 
@@ -369,6 +382,47 @@
         unanswered.error ? el("p", { class: "error" }, unanswered.error) : "");
     } catch (e) { /* 401 handled in api() */ }
   }
+
+  // ------------------------------------------------------------ deliveries (outbox)
+  const DELIVERY_STATUSES = ["dead", "pending", "undeliverable", "sent"];
+  const DELIVERY_PAGE = 50;
+  let deliveryOffset = 0;
+  const fmtAge = (s) => (s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`);
+  const fmtPage = (from, to, total) => t("page_of").replace("{from}", from).replace("{to}", to).replace("{total}", total);
+  async function loadDeliveries() {
+    if (!me) return;
+    const status = $("#delivery-status").value || "dead";
+    const tbody = $("#delivery-table tbody");
+    try {
+      const data = await api(`/api/outbox?status=${encodeURIComponent(status)}&limit=${DELIVERY_PAGE}&offset=${deliveryOffset}`);
+      $("#dead-count").textContent = data.counts.dead ? String(data.counts.dead) : "";
+      const admin = me.role === "admin";
+      tbody.replaceChildren(...data.messages.map((m) => el("tr", { class: "delivery-row st-" + m.status, "data-id": m.id },
+        el("td", { title: fmtTime(m.created_at) }, fmtAge(m.age_seconds)), el("td", {}, el("span", { class: "tag" }, m.channel)),
+        el("td", {}, m.platform_id), el("td", {}, t("kd_" + m.kind)), el("td", { class: "desc", title: m.text }, m.text),
+        el("td", { class: "reason" }, m.last_error || "-"), el("td", {}, String(m.attempts)),
+        el("td", {}, (m.status === "dead" || m.status === "undeliverable")
+          ? el("button", { class: "retry", disabled: admin ? null : "disabled", title: admin ? null : t("retry_admin_only"),
+            onclick: () => retryDelivery(m.id) }, t("retry")) : ""))));
+      if (!data.messages.length) tbody.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("no_deliveries"))));
+      const last = Math.min(data.total, deliveryOffset + data.messages.length);
+      $("#delivery-page").textContent = data.total ? fmtPage(deliveryOffset + 1, last, data.total) : "";
+      $("#delivery-prev").disabled = deliveryOffset === 0;
+      $("#delivery-next").disabled = last >= data.total;
+    } catch (e) { tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "error" }, t("error") + e.message))); }
+  }
+  async function retryDelivery(id) {
+    const result = $("#delivery-result");
+    try {
+      const data = await api(`/api/outbox/${id}/retry`, { method: "POST", body: {} });
+      result.className = data.delivered ? "muted" : "error";
+      result.textContent = `#${id}: ${deliveryText(data)}`;
+    } catch (e) { result.className = "error"; result.textContent = t("error") + e.message; }
+    loadDeliveries();
+  }
+  $("#delivery-filters").addEventListener("submit", (ev) => { ev.preventDefault(); deliveryOffset = 0; loadDeliveries(); });
+  $("#delivery-prev").addEventListener("click", () => { deliveryOffset = Math.max(0, deliveryOffset - DELIVERY_PAGE); loadDeliveries(); });
+  $("#delivery-next").addEventListener("click", () => { deliveryOffset += DELIVERY_PAGE; loadDeliveries(); });
 
   // ------------------------------------------------------------ users (admin)
   async function loadUsers() {
