@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from typing import Any, List, Optional, Text
 
@@ -37,6 +36,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import language_of
 from actions.fallback import count_failure
+from bot.settings import Knowledge
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _warm_up(generator: bool) -> None:
         log.warning("knowledge base warm-up failed: %s", exc)
 
 
-_WARM_UP = os.environ.get("KNOWLEDGE_WARM_UP", "0").lower()
+_WARM_UP = Knowledge.read("warm_up")
 if _WARM_UP in ("index", "full", "1", "true", "yes"):
     threading.Thread(target=_warm_up, args=(_WARM_UP == "full",), name="knowledge-warm-up", daemon=True).start()
 

@@ -31,16 +31,18 @@ SERVER_PARTS: Parts = (
     ("policy: TED", r"rasa/core/policies/ted_policy\.py"),
     ("policy: rules + memoization", r"rasa/core/policies/(rule_policy|memoization)\.py"),
     ("policy: other", r"rasa/core/policies/|rasa/core/featurizers/"),
+    ("tracker to JSON for the action server", r"_action_call_format \(rasa/core/actions/action"),
     ("action server round trip (HTTP client)", r"rasa/utils/endpoints\.py|aiohttp/"),
     ("event broker + its consumers", r"rasa/core/brokers/|bot/broker/|bot/handoff/relay|aio_pika|aiormq|pamqp"),
     ("lock store", r"rasa/core/lock_store\.py|redis/"),
     ("metrics", r"bot/metrics|prometheus_client"),
-    ("Linli channels, handoff, web", r"bot/"),
+    ("tracker operations (copy, sessions, forms' history)", r"rasa/shared/core/"),
     ("Rasa actions, forms, responses", r"rasa/core/actions/|rasa/core/nlg/"),
-    ("tracker operations (copy, apply events)", r"rasa/shared/core/"),
+    # Not bot/server.py or bot/channels/rest.py: they are at the root of every request.
+    ("Linli (handoff, desk, channels, outbox)", r"bot/(?!server\.py|channels/rest\.py)"),
     ("graph runner (dask)", r"rasa/engine/|dask/"),
-    ("Sanic, asyncio, HTTP", r"sanic/|asyncio/|uvloop|httptools"),
     ("database (other)", r"sqlalchemy/|psycopg2"),
+    ("Sanic, asyncio, HTTP", r"sanic/|asyncio/|uvloop|httptools"),
 )
 #: The action server (rasa-sdk + Linli's actions).
 ACTION_PARTS: Parts = (

@@ -1,8 +1,12 @@
 """Simulated residents for the load benchmark (benchmarks/bench_load.py).
 
-Each resident is one REST sender (``load-<run>-<n>``) that, until the deadline, picks a
-conversation from a realistic mix and plays it, pausing between messages like a person typing
-(``pause`` seconds, uniformly; ``(0, 0)`` for the saturation mode):
+Each simulated resident is a slot that, until the deadline, picks a conversation from a
+realistic mix and plays it, pausing between messages like a person typing (``pause`` seconds,
+uniformly; ``(0, 0)`` for the saturation mode). A person (one REST sender,
+``load-<run>-<slot>-<k>``) has 2-4 conversations, then the next person takes the slot: without
+that, one sender would talk for the whole run and every turn would pay for a conversation of
+hundreds of turns (Rasa reloads, re-serialises and re-featurises the whole session each turn),
+which no resident has. The conversations:
 
 * ``faq``: a community question (fees, parking, parcels, pets, renovation hours…), sometimes
   followed by a follow-up;
@@ -107,15 +111,27 @@ class Form:
 
 @dataclass
 class Resident:
-    """One simulated resident (one REST sender, one language)."""
+    """One simulated resident slot: one person (REST sender, language) after another."""
 
-    sender: str
+    slot: str
     lang: str
     rng: random.Random
     pause: Tuple[float, float]
     turns: List[Turn] = field(default_factory=list)
     forms: List[Form] = field(default_factory=list)
     wrong_checks: int = 0  # a ticket asked for by number that the reply did not show
+    people: int = 0
+    sender: str = ""
+    conversations_left: int = 0
+
+    def next_conversation(self) -> None:
+        """Count a conversation; the next person (new sender, new language) after 2-4 of them."""
+        if self.conversations_left <= 0:
+            self.people += 1
+            self.sender = f"{self.slot}-{self.people}"
+            self.lang = "zh" if self.rng.random() < CHINESE_SHARE else "en"
+            self.conversations_left = self.rng.randint(2, 4)
+        self.conversations_left -= 1
 
     def place(self) -> str:
         b, u, floor, flat = self.rng.randint(1, 20), self.rng.randint(1, 3), self.rng.randint(1, 25), self.rng.randint(1, 4)
@@ -173,6 +189,7 @@ class Driver:
         await asyncio.sleep(start_delay)
         kinds, weights = list(MIX), list(MIX.values())
         while time.monotonic() < deadline:
+            resident.next_conversation()
             kind = resident.rng.choices(kinds, weights)[0]
             await getattr(self, kind)(resident)
 
@@ -184,7 +201,7 @@ class Driver:
         await self.send(r, "smalltalk", r.rng.choice(SMALLTALK[r.lang]))
 
     async def check(self, r: Resident) -> None:
-        filed = [f.filed for f in r.forms if f.filed]
+        filed = [f.filed for f in r.forms if f.filed and f.sender == r.sender]
         if filed and r.rng.random() < 0.5:
             number = r.rng.choice(filed)
             reply = await self.send(r, "check", CHECK_NUMBER[r.lang].format(number=number), "by_number")
@@ -239,10 +256,9 @@ class Driver:
 
 
 def make_residents(run: str, count: int, pause: Tuple[float, float], seed: int) -> List[Resident]:
-    """``count`` residents, about 65 % Chinese, each with its own random stream."""
+    """``count`` resident slots, each with its own random stream (people about 65 % Chinese)."""
     rng = random.Random(seed)
-    return [Resident(f"load-{run}-{i}", "zh" if rng.random() < CHINESE_SHARE else "en",
-                     random.Random(rng.random()), pause) for i in range(count)]
+    return [Resident(f"load-{run}-{i}", "zh", random.Random(rng.random()), pause) for i in range(count)]
 
 
 def percentile(values: Sequence[float], q: float) -> Optional[float]:

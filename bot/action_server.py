@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from typing import List, Optional, Tuple
 
@@ -29,6 +28,7 @@ from sanic.request import Request
 
 from bot.logs import install_log_format
 from bot.settings import ConfigurationError, Settings, install_log_redaction, redact
+from bot.settings import settings as all_settings
 from bot.web.health import install_action_server_readiness
 from bot.web.metrics import install_action_server_metrics
 from bot.web.http import bearer_token, error, secret_matches
@@ -98,8 +98,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Parse arguments and serve until interrupted."""
     parser = argparse.ArgumentParser(description="Run Linli's action server (rasa-sdk) behind a shared secret.")
     parser.add_argument("--actions", default="actions")
-    parser.add_argument("--interface", default=os.environ.get("LINLI_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT", "5055")))
+    network = all_settings().network  # every setting parsed and checked: a bad one refuses to start
+    parser.add_argument("--interface", default=network.host)
+    parser.add_argument("--port", type=int, default=network.action_port)
     args = parser.parse_args(argv)
 
     from rasa_sdk import utils

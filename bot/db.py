@@ -8,7 +8,6 @@ Its tables are created and changed by migrations: :mod:`bot.schema` (``make migr
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -18,13 +17,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy import create_engine
 
 from bot import ROOT
+from bot.settings import Databases
 
-DEFAULT_DATABASE_URL = "sqlite:///var/linli.db"
+DEFAULT_DATABASE_URL: str = Databases.url  # declared in bot.settings
 
 
 def database_url(url: Optional[str] = None) -> str:
     """The configured URL, with relative SQLite paths anchored at the repository."""
-    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    url = url or Databases.read("url")
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)

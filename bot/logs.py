@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any, Dict, Iterable, Optional
 
 from pythonjsonlogger.json import JsonFormatter
 
-from bot.settings import ConfigurationError, redact
+from bot.settings import Operations, redact
 
-VARIABLE = "LINLI_LOG_FORMAT"
-FORMATS = ("text", "json")
+VARIABLE: str = Operations.variables()["log_format"].name  # LINLI_LOG_FORMAT
+FORMATS: tuple = Operations.variables()["log_format"].choices  # text, json
 #: The loggers whose handlers Linli's processes write through (as bot.settings.install_log_redaction).
 SANIC_LOGGERS = ("sanic.error", "sanic.root", "sanic.access")
 LOGGERS = ("", *SANIC_LOGGERS, "rasa", "rasa_sdk")
@@ -30,10 +29,7 @@ LOGGERS = ("", *SANIC_LOGGERS, "rasa", "rasa_sdk")
 
 def log_format(value: Optional[str] = None) -> str:
     """The configured format; refuses (exit status 2) anything but ``text`` or ``json``."""
-    value = (value if value is not None else os.environ.get(VARIABLE, "")).strip().lower() or "text"
-    if value not in FORMATS:
-        raise ConfigurationError(f"{VARIABLE} must be 'text' or 'json', not {value!r}")
-    return value
+    return Operations.read("log_format") if value is None else Operations.parse("log_format", value)
 
 
 def _redacted(value: Any) -> Any:

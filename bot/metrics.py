@@ -26,7 +26,6 @@ same values: aggregate with ``max``, not ``sum``:
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
@@ -36,6 +35,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from bot.settings import Operations
 
 logger = logging.getLogger(__name__)
 
@@ -132,9 +133,9 @@ def observe_action(action: str, seconds: float) -> None:
 def cache_seconds() -> float:
     """``LINLI_METRICS_CACHE_SECONDS`` (15): how long database figures are reused."""
     try:
-        return max(0.0, float(os.environ.get("LINLI_METRICS_CACHE_SECONDS", "") or 15))
-    except ValueError:
-        return 15.0
+        return max(0.0, Operations.read("metrics_cache_seconds"))
+    except ValueError:  # a malformed value: the default, as always (the scrape must not fail)
+        return Operations.metrics_cache_seconds
 
 
 def _as_utc(value: Any) -> Optional[datetime]:

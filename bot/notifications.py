@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from functools import lru_cache
 from typing import Any, List, Optional, Tuple
@@ -42,6 +41,7 @@ from bot import outbox
 from bot.db import get_engine
 from bot.outbox.store import OutboxStore
 from bot.responses import render
+from bot.settings import Notifications
 from bot.tickets.labels import label
 from bot.tickets.models import Ticket, TicketEvent
 
@@ -223,7 +223,7 @@ class Notifier:
 @lru_cache(maxsize=1)
 def notifier() -> Notifier:
     """The process-wide notifier on ``DATABASE_URL``."""
-    return Notifier(get_engine(), interval=float(os.environ.get("LINLI_NOTIFY_INTERVAL", "3")))
+    return Notifier(get_engine(), interval=Notifications.read("interval"))
 
 
 def register_notifications(store: Any) -> None:

@@ -46,6 +46,7 @@ from bot import ROOT
 from bot.channels.identity import CHANNELS, conversation_id, split
 from bot import db
 from bot.db import get_engine
+from bot.settings import Databases, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -134,10 +135,11 @@ def audit_log(url: Optional[str] = None) -> AuditLog:
 # ---------------------------------------------------------------- databases
 def tracker_url() -> str:
     """The tracker store's SQLAlchemy URL, as endpoints.yml configures it."""
-    url = os.environ.get("TRACKER_STORE_URL", "").strip()
+    databases = Databases.from_env()
+    url = databases.tracker_url
     if url and "://" in url:
         return url
-    path = Path(os.environ.get("TRACKER_STORE_DB") or "var/tracker.db")
+    path = Path(databases.tracker_db)
     if not path.is_absolute():
         path = ROOT / path
     return f"sqlite:///{path}"
@@ -457,7 +459,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             p.add_argument("--yes", action="store_true", help="really delete (otherwise only say what would go)")
     p = sub.add_parser("purge", help="apply the retention period now")
-    p.add_argument("--days", type=int, default=int(os.environ.get("LINLI_RETENTION_DAYS", "365") or 365))
+    p.add_argument("--days", type=int, default=Settings.read("retention_days"))
     p.add_argument("--dry-run", action="store_true")
     p = sub.add_parser("audit", help="show the audit log")
     p.add_argument("--limit", type=int, default=50)

@@ -30,6 +30,7 @@ from sanic.request import Request
 
 from bot.logs import install_log_format
 from bot.settings import ConfigurationError, Settings, install_log_redaction
+from bot.settings import settings as all_settings
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +169,14 @@ async def _nothing(app: Sanic) -> None:
     return None
 
 
+async def _register_senders(app: Sanic) -> None:
+    """Proactive senders of the channels that need the app (WeChat's and Telegram's register themselves)."""
+    from bot.channels.webchat import register_socketio_sender
+
+    if register_socketio_sender(app) is None:
+        logger.info("No socketio channel in credentials.yml: the web widget cannot receive proactive messages")
+
+
 async def _start_stores(app: Sanic) -> None:
     """The stores the desk API and the background jobs share (``app.ctx``)."""
     from bot.handoff.settings import HandoffSettings
@@ -242,6 +251,7 @@ def services() -> List[Tuple[str, Step, Step]]:
     from bot.outbox import service as outbox
 
     return [
+        ("channel senders", _register_senders, _nothing),
         ("stores", _start_stores, _nothing),
         ("outbox", outbox.start, outbox.stop),  # delivers notifications, agent replies, late answers
         ("ticket notifications", notifications.start, notifications.stop),  # status change → outbox
@@ -268,19 +278,20 @@ async def _stop_services(app: Sanic, _loop: Any) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Parse arguments and serve until interrupted."""
+    every = all_settings()  # every setting parsed and checked: a bad one refuses to start, by name
     parser = argparse.ArgumentParser(description="Run the Linli server (Rasa + web routes).")
-    parser.add_argument("--model", default=os.environ.get("LINLI_MODEL", "models/rasa/current.tar.gz"))
-    parser.add_argument("--interface", default=os.environ.get("LINLI_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
+    parser.add_argument("--model", default=every.paths.model)
+    parser.add_argument("--interface", default=every.network.host)
+    parser.add_argument("--port", type=int, default=every.network.rasa_port)
     parser.add_argument("--endpoints", default="endpoints.yml")
-    parser.add_argument("--credentials", default=os.environ.get("LINLI_CREDENTIALS", "credentials.yml"))
+    parser.add_argument("--credentials", default=every.paths.credentials)
     parser.add_argument("--cors", default=None, help="comma-separated allowed origins (default LINLI_CORS_ORIGINS)")
     parser.add_argument("--auth-token", default=None,
                         help="token required by Rasa's HTTP API (?token=...); default RASA_AUTH_TOKEN")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()  # refuses unsafe settings before anything loads
+    settings = every.security  # unsafe settings were refused before anything loads
     from bot.schema import ensure_current
 
     ensure_current()  # an empty database is created; an out-of-date one refuses to start (make migrate)

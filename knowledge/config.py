@@ -1,8 +1,11 @@
-"""Load knowledge-base settings from ``knowledge/config.yml`` and ``KNOWLEDGE_*`` env vars."""
+"""Load knowledge-base settings from ``knowledge/config.yml`` and ``KNOWLEDGE_*`` env vars.
+
+The variables (``KNOWLEDGE_CONFIG`` and ``KNOWLEDGE_<KEY>`` for every key) are declared and
+parsed by :class:`bot.settings.Knowledge`; the defaults are the ones in ``config.yml``.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -71,8 +74,11 @@ def _coerce(value: str, template: Any) -> Any:
 
 
 def load_config(path: Optional[Path] = None) -> KnowledgeConfig:
-    """Read the YAML file (``KNOWLEDGE_CONFIG`` or the packaged one), then env overrides."""
-    path = Path(os.environ.get("KNOWLEDGE_CONFIG", path or DEFAULT_CONFIG_FILE))
+    """Read the YAML file (``KNOWLEDGE_CONFIG``, else ``path``, else the packaged one), then env overrides."""
+    from bot.settings import Knowledge  # bot.settings reads this module's fields: import it late
+
+    env = Knowledge.from_env()
+    path = Path(env.config_file or path or DEFAULT_CONFIG_FILE)
     data: dict = {}
     if path.exists():
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -82,22 +88,15 @@ def load_config(path: Optional[Path] = None) -> KnowledgeConfig:
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}; valid keys: {sorted(known)}")
     values = {k: _coerce(str(v), getattr(base, k)) if v is not None else getattr(base, k) for k, v in data.items()}
-    for name in known:
-        env = os.environ.get(f"KNOWLEDGE_{name.upper()}")
-        if env is not None:
-            values[name] = _coerce(env, getattr(base, name))
+    values.update(env.config_overrides)  # KNOWLEDGE_<KEY>, already typed
     return replace(base, **values)
 
 
 def models_dir() -> Path:
-    """Folder of provisioned pretrained models (``bot.provision.paths`` or ``LINLI_MODELS_DIR``)."""
-    try:  # the provisioning package owns the canonical location
-        from bot.provision.paths import models_dir as provisioned_dir
+    """Folder of provisioned pretrained models (``LINLI_MODELS_DIR``, :mod:`bot.provision.paths`)."""
+    from bot.provision.paths import models_dir as provisioned_dir  # the canonical location
 
-        return provisioned_dir()
-    except ImportError:  # knowledge used without the bot package: same documented default
-        pass
-    return Path(os.environ.get("LINLI_MODELS_DIR", REPO_ROOT / "models" / "pretrained"))
+    return provisioned_dir()
 
 
 def resolve_model(name: str) -> Path:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Dict, List, Optional, Protocol
+
+from bot.settings import named_secret
 
 from .config import KnowledgeConfig, resolve_model
 
@@ -239,7 +240,7 @@ class OpenAIGenerator:
         import requests
 
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.cfg.llm_api_key_env, "")
+        key = named_secret(self.cfg.llm_api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
         body = {"model": self.cfg.llm_model or "default", "messages": chat_messages(question, passages, language),

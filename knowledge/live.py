@@ -24,13 +24,14 @@ Use :func:`current` for every question; do not keep its result.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Dict, Optional
 
 from sqlalchemy.engine import Engine
+
+from bot.settings import Knowledge
 
 from .answer import Answerer
 from .config import KnowledgeConfig, load_config
@@ -40,8 +41,8 @@ from .versions import VersionError, VersionStore
 
 log = logging.getLogger(__name__)
 
-RELOAD_ENV = "LINLI_KB_RELOAD_SECONDS"
-DEFAULT_RELOAD_SECONDS = 5.0
+RELOAD_ENV: str = Knowledge.variables()["reload_seconds"].name  # LINLI_KB_RELOAD_SECONDS
+DEFAULT_RELOAD_SECONDS: float = Knowledge.reload_seconds  # declared in bot.settings.Knowledge
 #: A version that failed to load is tried again after this long.
 RETRY_FAILED_SECONDS = 60.0
 #: Cached versions kept on disk per machine (the active one and recent ones, for a quick restore).
@@ -50,12 +51,7 @@ CACHE_KEEP = 3
 
 def reload_seconds() -> float:
     """Seconds between two checks of the active version (``LINLI_KB_RELOAD_SECONDS``)."""
-    raw = os.environ.get(RELOAD_ENV, "")
-    try:
-        value = float(raw) if raw.strip() else DEFAULT_RELOAD_SECONDS
-    except ValueError:
-        raise ValueError(f"{RELOAD_ENV}={raw!r} is not a number of seconds (default {DEFAULT_RELOAD_SECONDS:g})")
-    return max(0.05, value)
+    return max(0.05, Knowledge.read("reload_seconds"))  # a malformed value raises SettingError (a ValueError)
 
 
 class LiveKnowledge:

@@ -87,14 +87,8 @@ _READY_LOCK = threading.Lock()
 
 def get_engine(url: Optional[str] = None) -> Engine:
     """The process-wide engine on ``DATABASE_URL`` (:func:`bot.db.get_engine`)."""
-    try:
-        from bot.db import get_engine as bot_engine
-    except ImportError:  # knowledge used without the bot package: same documented default
-        import os
+    from bot.db import get_engine as bot_engine
 
-        from sqlalchemy import create_engine
-
-        return create_engine(url or os.environ.get("DATABASE_URL", "sqlite:///var/linli.db"), future=True)
     return bot_engine(url)
 
 

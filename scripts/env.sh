@@ -1,67 +1,23 @@
-# Sourced by the Makefile's recipes: loads .env (if any) and gives every
-# setting a safe default for a single machine. Override in .env or the shell.
+# Sourced by the Makefile's recipes: loads .env (if any), then sets what the shell and
+# Rasa need. Linli's own settings and their defaults live in bot/settings.py (listed in
+# .env.example); only variables a shell script or Rasa's ${VAR} substitution reads are here.
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 
+# scripts/run.sh and scripts/shell.py: where the servers listen.
 export LINLI_HOST="${LINLI_HOST:-127.0.0.1}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
+# endpoints.yml (Rasa substitutes ${VAR} and refuses an unset one).
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:${ACTION_PORT}/webhook}"
-export DATABASE_URL="${DATABASE_URL:-sqlite:///var/linli.db}"
+export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-}"   # scripts/run.sh makes one when empty
 export TRACKER_STORE_URL="${TRACKER_STORE_URL:-}"
 export TRACKER_STORE_DB="${TRACKER_STORE_DB:-var/tracker.db}"
-export LINLI_TIMEZONE="${LINLI_TIMEZONE:-Asia/Shanghai}"
-export LINLI_MODELS_DIR="${LINLI_MODELS_DIR:-models/pretrained}"
+# The Makefile: `make migrate` works on DATABASE_URL, `make index` builds into KNOWLEDGE_INDEX.
+export DATABASE_URL="${DATABASE_URL:-sqlite:///var/linli.db}"
 export KNOWLEDGE_INDEX="${KNOWLEDGE_INDEX:-var/knowledge_index}"
-# Rasa and TensorFlow are chatty; keep logs readable.
+# Rasa, TensorFlow and Hugging Face (not Linli settings): quiet logs, no telemetry, offline.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 export SQLALCHEMY_SILENCE_UBER_WARNING="${SQLALCHEMY_SILENCE_UBER_WARNING:-1}"
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}"
 export TRANSFORMERS_OFFLINE="${TRANSFORMERS_OFFLINE:-1}"
-# Channels (README "Channels"): empty secrets keep a channel closed.
-export WECHAT_TOKEN="${WECHAT_TOKEN:-}"
-export WECHAT_APP_ID="${WECHAT_APP_ID:-}"
-export WECHAT_APP_SECRET="${WECHAT_APP_SECRET:-}"
-export WECHAT_ENCODING_AES_KEY="${WECHAT_ENCODING_AES_KEY:-}"
-export WECHAT_API_BASE_URL="${WECHAT_API_BASE_URL:-https://api.weixin.qq.com}"
-export TELEGRAM_TOKEN="${TELEGRAM_TOKEN:-}"
-export TELEGRAM_WEBHOOK_SECRET="${TELEGRAM_WEBHOOK_SECRET:-}"
-export TELEGRAM_WEBHOOK_URL="${TELEGRAM_WEBHOOK_URL:-}"
-export TELEGRAM_API_BASE_URL="${TELEGRAM_API_BASE_URL:-https://api.telegram.org}"
-export TELEGRAM_POLLING="${TELEGRAM_POLLING:-false}"
-export WECHAT_REPLY_TIMEOUT="${WECHAT_REPLY_TIMEOUT:-4}"
-export WECHAT_DEDUPE_TTL="${WECHAT_DEDUPE_TTL:-3600}"
-export LINLI_NOTIFY_INTERVAL="${LINLI_NOTIFY_INTERVAL:-3}"
-export LINLI_OUTBOX_INTERVAL="${LINLI_OUTBOX_INTERVAL:-2}"
-export LINLI_OUTBOX_MAX_ATTEMPTS="${LINLI_OUTBOX_MAX_ATTEMPTS:-12}"
-export LINLI_OUTBOX_BACKOFF="${LINLI_OUTBOX_BACKOFF:-5}"
-export LINLI_OUTBOX_MAX_BACKOFF="${LINLI_OUTBOX_MAX_BACKOFF:-600}"
-export LINLI_OUTBOX_LEASE="${LINLI_OUTBOX_LEASE:-120}"
-export LINLI_OUTBOX_CONCURRENCY="${LINLI_OUTBOX_CONCURRENCY:-4}"
-export LINLI_OUTBOX_WAIT="${LINLI_OUTBOX_WAIT:-2.5}"
-export LINLI_OUTBOX_KEEP_DAYS="${LINLI_OUTBOX_KEEP_DAYS:-30}"
-export HANDOFF_TIMEOUT_SECONDS="${HANDOFF_TIMEOUT_SECONDS:-300}"
-export HANDOFF_AFTER_FALLBACKS="${HANDOFF_AFTER_FALLBACKS:-2}"
-export LINLI_COMPLAINTS_TO_HUMAN="${LINLI_COMPLAINTS_TO_HUMAN:-false}"
-export LINLI_SESSION_TTL_SECONDS="${LINLI_SESSION_TTL_SECONDS:-28800}"
-export LINLI_LOGIN_MAX_FAILURES="${LINLI_LOGIN_MAX_FAILURES:-5}"
-export LINLI_LOGIN_WINDOW_SECONDS="${LINLI_LOGIN_WINDOW_SECONDS:-300}"
-# Security (README "Security", bot/settings.py): closed by default.
-export LINLI_ENABLE_API="${LINLI_ENABLE_API:-false}"
-export RASA_AUTH_TOKEN="${RASA_AUTH_TOKEN:-}"
-export LINLI_REST_TOKEN="${LINLI_REST_TOKEN:-}"
-export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-}"
-export LINLI_SECRET_KEY="${LINLI_SECRET_KEY:-}"
-export LINLI_CORS_ORIGINS="${LINLI_CORS_ORIGINS:-}"
-export LINLI_COOKIE_SECURE="${LINLI_COOKIE_SECURE:-true}"
-export LINLI_PROXIES_COUNT="${LINLI_PROXIES_COUNT:-0}"
-export LINLI_FORWARDED_SECRET="${LINLI_FORWARDED_SECRET:-}"
-export LINLI_REAL_IP_HEADER="${LINLI_REAL_IP_HEADER:-}"
-export LINLI_MAX_BODY_BYTES="${LINLI_MAX_BODY_BYTES:-1048576}"
-export LINLI_RETENTION_DAYS="${LINLI_RETENTION_DAYS:-365}"
-export LINLI_RETENTION_INTERVAL_SECONDS="${LINLI_RETENTION_INTERVAL_SECONDS:-86400}"
-export WECHAT_TIMESTAMP_WINDOW="${WECHAT_TIMESTAMP_WINDOW:-300}"
-# Operations (docs/deploy.md): log format, who may scrape /metrics from elsewhere.
-export LINLI_LOG_FORMAT="${LINLI_LOG_FORMAT:-text}"
-export LINLI_METRICS_TOKEN="${LINLI_METRICS_TOKEN:-}"
-export LINLI_METRICS_CACHE_SECONDS="${LINLI_METRICS_CACHE_SECONDS:-15}"

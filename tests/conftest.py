@@ -17,6 +17,16 @@ load_default_settings()
 MODEL = Path(os.environ.get("LINLI_TEST_MODEL", ROOT / "models" / "rasa" / "current.tar.gz"))
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads the environment it sets up: bot.settings.settings() is cached per process."""
+    from bot import settings
+
+    settings.reload()
+    yield
+    settings.reload()
+
+
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """The Rasa model that `make test` trained (scripts/train.sh)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -45,14 +44,6 @@ RESPONSES: Dict[str, str] = {
 }
 #: What a channel says to Rasa on the resident's behalf (e.g. a photo starts a repair report).
 INJECTED: Dict[str, Dict[str, str]] = {"start_repair": {"zh": "我要报修", "en": "I want to report a repair"}}
-
-
-def setting(credentials: Dict[str, Any], key: str, env: str, default: str = "") -> str:
-    """A channel setting from ``credentials.yml``, else its environment variable, else ``default``."""
-    value = credentials.get(key)
-    if value in (None, ""):
-        value = os.environ.get(env, default)
-    return str(value or default)
 
 
 def text(key: str, language: str, **values: Any) -> str:

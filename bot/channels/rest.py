@@ -26,8 +26,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import setting
 from bot.channels.identity import conversation_id
+from bot.settings import Settings
 from bot.web.http import bearer_token, error, secret_matches
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class RestInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         """``token`` ← ``LINLI_REST_TOKEN`` (empty: the channel is closed)."""
-        return cls(token=setting(credentials or {}, "token", "LINLI_REST_TOKEN"))
+        return cls(token=Settings.read("rest_token", (credentials or {}).get("token")))
 
     def __init__(self, token: str = "") -> None:
         self.token = token.strip()

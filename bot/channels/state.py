@@ -21,7 +21,6 @@ with ``asyncio.to_thread`` so the event loop never blocks on I/O.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from functools import lru_cache
@@ -32,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import get_engine
+from bot.settings import Redis
 
 metadata = MetaData()
 
@@ -167,7 +167,7 @@ class RedisKeyValueStore:
 
 def redis_url() -> Optional[str]:
     """``REDIS_URL`` (``redis://host:6379/0``), or ``None`` when unset or empty (one process, no Redis)."""
-    return os.environ.get("REDIS_URL", "").strip() or None
+    return Redis.read("url")
 
 
 def redis_channel(name: str, url: str) -> str:

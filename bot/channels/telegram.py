@@ -26,16 +26,16 @@ from sanic.response import HTTPResponse
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.channels import common
-from bot.channels.common import OnNewMessage, setting
+from bot.channels.common import OnNewMessage
 from bot.channels.state import kv_store
 from bot.outbound import DeliveryError, register_sender
-from bot.settings import is_true
+from bot.settings import Telegram
 from bot.web.http import secret_matches
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-DEFAULT_API_BASE_URL = "https://api.telegram.org"
+DEFAULT_API_BASE_URL: str = Telegram.api_base_url  # declared in bot.settings.Telegram
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 UPDATE_TTL = 24 * 3600.0
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -88,14 +88,9 @@ class TelegramInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         """Settings from ``credentials.yml``, falling back to the ``TELEGRAM_*`` environment."""
-        c = credentials or {}
-        return cls(
-            token=setting(c, "token", "TELEGRAM_TOKEN"),
-            webhook_secret=setting(c, "webhook_secret", "TELEGRAM_WEBHOOK_SECRET"),
-            webhook_url=setting(c, "webhook_url", "TELEGRAM_WEBHOOK_URL"),
-            api_base_url=setting(c, "api_base_url", "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL),
-            polling=is_true(setting(c, "polling", "TELEGRAM_POLLING", "false")),
-        )
+        c = Telegram.from_env(credentials)  # a key of the same name in credentials.yml wins
+        return cls(token=c.token, webhook_secret=c.webhook_secret, webhook_url=c.webhook_url,
+                   api_base_url=c.api_base_url, polling=c.polling)
 
     def __init__(
         self,

@@ -40,16 +40,17 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.session import SessionStorage
 
 from bot.channels import common
-from bot.channels.common import OnNewMessage, setting
+from bot.channels.common import OnNewMessage
 from bot.channels.state import KeyValueStore, kv_store
 from bot.outbound import DeliveryError, register_sender
+from bot.settings import WeChat
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "wechat"
-DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
+DEFAULT_API_BASE_URL: str = WeChat.api_base_url  # the defaults are declared in bot.settings.WeChat
 #: WeChat retries within ~15 s; an hour covers that with a wide margin.
-DEFAULT_DEDUPE_TTL = 3600.0
+DEFAULT_DEDUPE_TTL: float = WeChat.dedupe_ttl
 #: Refresh the access token a few minutes before WeChat expires it.
 TOKEN_MARGIN = 300
 
@@ -57,7 +58,7 @@ TOKEN_MARGIN = 300
 #: WeChat's messages are a few KB; anything much larger is not from WeChat.
 MAX_BODY = 64 * 1024
 #: How far a request's timestamp may be from our clock (seconds).
-DEFAULT_TIMESTAMP_WINDOW = 300
+DEFAULT_TIMESTAMP_WINDOW: float = WeChat.timestamp_window
 XML_TYPES = ("text/xml", "application/xml", "text/plain")
 #: OpenIDs are 28 characters of base64url; allow some room, nothing else.
 OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -159,17 +160,16 @@ class WeChatInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         """Settings from ``credentials.yml``, falling back to the ``WECHAT_*`` environment."""
-        c = credentials or {}
+        c = WeChat.from_env(credentials)  # a key of the same name in credentials.yml wins
         return cls(
-            token=setting(c, "token", "WECHAT_TOKEN"),
-            app_id=setting(c, "app_id", "WECHAT_APP_ID"),
-            app_secret=setting(c, "app_secret", "WECHAT_APP_SECRET"),
-            encoding_aes_key=setting(c, "encoding_aes_key", "WECHAT_ENCODING_AES_KEY") or None,
-            api_base_url=setting(c, "api_base_url", "WECHAT_API_BASE_URL", DEFAULT_API_BASE_URL),
-            reply_timeout=float(setting(c, "reply_timeout", "WECHAT_REPLY_TIMEOUT", "4")),
-            dedupe_ttl=float(setting(c, "dedupe_ttl", "WECHAT_DEDUPE_TTL", str(DEFAULT_DEDUPE_TTL))),
-            timestamp_window=float(
-                setting(c, "timestamp_window", "WECHAT_TIMESTAMP_WINDOW", str(DEFAULT_TIMESTAMP_WINDOW))),
+            token=c.token,
+            app_id=c.app_id,
+            app_secret=c.app_secret,
+            encoding_aes_key=c.encoding_aes_key or None,
+            api_base_url=c.api_base_url,
+            reply_timeout=c.reply_timeout,
+            dedupe_ttl=c.dedupe_ttl,
+            timestamp_window=c.timestamp_window,
         )
 
     def __init__(

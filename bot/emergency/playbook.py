@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Pattern, Sequence
 
 import yaml
+
+from bot.settings import Community
 
 DEFAULT_PATH = Path(__file__).with_name("playbook.yml")
 # How far back from a hazard word a negation may stand ("没有闻到煤气味", "there is no smoke").
@@ -83,7 +84,7 @@ def _hazard(raw: dict, hazard_id: str) -> Hazard:
 
 def playbook_path() -> Path:
     """``LINLI_EMERGENCY_PLAYBOOK`` when set, else the bundled playbook."""
-    return Path(os.environ.get("LINLI_EMERGENCY_PLAYBOOK") or DEFAULT_PATH)
+    return Path(Community.read("emergency_playbook") or DEFAULT_PATH)
 
 
 @lru_cache(maxsize=4)
@@ -103,7 +104,7 @@ def _load(path: str, duty_phone: Optional[str]) -> Playbook:
 
 def load_playbook(path: Optional[Path] = None) -> Playbook:
     """The playbook in force (cached; ``LINLI_DUTY_PHONE`` overrides its duty phone)."""
-    return _load(str(path or playbook_path()), os.environ.get("LINLI_DUTY_PHONE") or None)
+    return _load(str(path or playbook_path()), Community.read("duty_phone") or None)
 
 
 def _negated(playbook: Playbook, text: str, start: int) -> bool:

@@ -2,15 +2,17 @@
 
 Every module that needs a pretrained model imports its path from here.  The
 root folder comes from the environment variable ``LINLI_MODELS_DIR`` (default
-``<repo>/models/pretrained``) so deployments can keep weights elsewhere.
+``<repo>/models/pretrained``, declared in :class:`bot.settings.Paths`) so deployments
+can keep weights elsewhere.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from bot.settings import Paths
+
 REPO_ROOT: Path = Path(__file__).resolve().parents[2]
-MODELS_DIR_ENV = "LINLI_MODELS_DIR"
+MODELS_DIR_ENV: str = Paths.variables()["models_dir"].name  # LINLI_MODELS_DIR
 
 
 def models_dir() -> Path:
@@ -19,7 +21,7 @@ def models_dir() -> Path:
     A relative ``LINLI_MODELS_DIR`` is taken relative to the repository root,
     so the path does not depend on the current working directory.
     """
-    return (REPO_ROOT / (os.environ.get(MODELS_DIR_ENV) or "models/pretrained")).resolve()
+    return (REPO_ROOT / Paths.read("models_dir")).resolve()
 
 
 # Folder and file names inside the models dir (stable: other code relies on them).

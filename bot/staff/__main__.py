@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from typing import List, Optional
 
+from bot.settings import Staff
 from bot.staff.passwords import MIN_LENGTH
 from bot.staff.store import StaffStore, UserExists
 
 
-def _password(env_name: str) -> str:
-    value = os.environ.get(env_name)
+def _password(name: str) -> str:
+    """``Staff.<name>`` (admin_password or staff_password) from the environment, else a prompt."""
+    value = Staff.read(name)
     if value:
         return value
+    env_name = Staff.variables()[name].name
     if not sys.stdin.isatty():
         raise SystemExit(f"No password: set {env_name} or run this command in a terminal to be prompted.")
     first = getpass.getpass(f"Password (at least {MIN_LENGTH} characters): ")
@@ -58,11 +60,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command in ("create-admin", "create-user"):
             role = "admin" if args.command == "create-admin" else args.role
-            env = "LINLI_ADMIN_PASSWORD" if args.command == "create-admin" else "LINLI_STAFF_PASSWORD"
-            user_row = store.create_user(args.username, _password(env), role, args.display_name)
+            which = "admin_password" if args.command == "create-admin" else "staff_password"
+            user_row = store.create_user(args.username, _password(which), role, args.display_name)
             print(f"Created {role} {user_row.username!r}. Log in at /console.")
         elif args.command == "set-password":
-            store.set_password(args.username, _password("LINLI_STAFF_PASSWORD"))
+            store.set_password(args.username, _password("staff_password"))
             print(f"Password of {args.username!r} changed; their sessions were ended.")
         elif args.command in ("disable", "enable"):
             store.set_active(args.username, args.command == "enable")

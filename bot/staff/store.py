@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import get_engine
+from bot.settings import Staff
 from bot.staff.models import ROLES, Base, StaffSession, StaffUser, as_utc, utcnow
 from bot.staff.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from bot.staff.throttle import normalise_username
 
-DEFAULT_SESSION_TTL = 8 * 3600
+DEFAULT_SESSION_TTL: int = Staff.session_ttl_seconds  # declared in bot.settings.Staff
 
 
 class AuthError(Exception):
@@ -55,7 +55,7 @@ def _token_hash(token: str) -> str:
 
 def session_ttl() -> int:
     """Session lifetime in seconds (``LINLI_SESSION_TTL_SECONDS``, default 8 hours)."""
-    return int(os.environ.get("LINLI_SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL))
+    return Staff.read("session_ttl_seconds")
 
 
 class StaffStore:

@@ -18,11 +18,11 @@ is the real client only behind a proxy configured with ``LINLI_PROXIES_COUNT``.
 from __future__ import annotations
 
 import hashlib
-import os
 import unicodedata
 from typing import Optional
 
 from bot.channels.state import KeyValueStore, kv_store
+from bot.settings import Staff
 
 
 def normalise_username(username: str) -> str:
@@ -38,8 +38,8 @@ class LoginThrottle:
     """Counts login attempts per address+username, per username and per address."""
 
     def __init__(self, max_failures: int = 0, window_seconds: float = 0, store: Optional[KeyValueStore] = None) -> None:
-        self.max_failures = max_failures or int(os.environ.get("LINLI_LOGIN_MAX_FAILURES", "5"))
-        self.window = window_seconds or float(os.environ.get("LINLI_LOGIN_WINDOW_SECONDS", "300"))
+        self.max_failures = max_failures or Staff.read("login_max_failures")
+        self.window = window_seconds or Staff.read("login_window_seconds")
         self._store = store
 
     @property

@@ -10,7 +10,6 @@ key makes a retried request return the ticket it already created.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 from datetime import datetime
@@ -23,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.db import get_engine
+from bot.settings import Community
 from bot.tickets.models import (
     TRANSITIONS,
     Base,
@@ -55,7 +55,7 @@ class TicketStore:
 
     def __init__(self, engine: Engine, timezone: Optional[str] = None) -> None:
         self.engine = engine
-        self.timezone = ZoneInfo(timezone or os.environ.get("LINLI_TIMEZONE", "Asia/Shanghai"))
+        self.timezone = ZoneInfo(timezone or Community.read("timezone"))
         self._sessions = sessionmaker(engine, future=True, expire_on_commit=False)
         self._listeners: List[StatusListener] = []
         Base.metadata.create_all(engine)

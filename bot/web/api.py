@@ -489,10 +489,14 @@ async def list_users(request: Request) -> HTTPResponse:
 async def create_user(request: Request) -> HTTPResponse:
     """Create ``{"username", "password", "role", "display_name"}`` (admin only)."""
     data = body(request)
+    fields = {"username": "", "password": "", "role": "agent", "display_name": None}
+    wrong = [name for name in fields if data.get(name) is not None and not isinstance(data.get(name), str)]
+    if wrong:
+        return error(400, "bad_request", f"{', '.join(wrong)} must be text.")
+    values = {name: data.get(name) or default for name, default in fields.items()}
     try:
-        user = await _hashing(
-            request.app.ctx.staff_store.create_user, str(data.get("username") or ""), str(data.get("password") or ""), str(data.get("role") or "agent"),
-            data.get("display_name") or None)
+        user = await _hashing(request.app.ctx.staff_store.create_user, values["username"], values["password"],
+                              values["role"], values["display_name"])
     except UserExists as exc:
         return error(409, "user_exists", str(exc))
     except ValueError as exc:

@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.webchat import issue_session, register_socketio_sender, room_of, session_of
+from bot.channels.webchat import issue_session, room_of, session_of
 from bot.web.http import bearer_token
 
 logger = logging.getLogger(__name__)
@@ -36,13 +36,6 @@ HISTORY_LIMIT = 200
 
 blueprint = Blueprint("linli_chat")
 blueprint.static("/chat/static", str(STATIC), name="chat_static")
-
-
-@blueprint.listener("before_server_start")
-async def _register_sender(app: Any, _loop: Any) -> None:
-    # Rasa's channels are mounted before Linli's blueprints, so the socket.io channel exists now.
-    if register_socketio_sender(app) is None:
-        logger.info("No socketio channel in credentials.yml: the web widget cannot receive proactive messages")
 
 
 @blueprint.get("/chat")

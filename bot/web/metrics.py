@@ -17,7 +17,6 @@ import asyncio
 import ipaddress
 import json
 import logging
-import os
 import time
 import zlib
 from typing import Any, Callable, Optional, Sequence
@@ -27,12 +26,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import metrics
-from bot.settings import ConfigurationError
+from bot.settings import Operations
 from bot.web.http import bearer_token, error, secret_matches
 
 logger = logging.getLogger(__name__)
 
-TOKEN_VARIABLE = "LINLI_METRICS_TOKEN"
+TOKEN_VARIABLE = Operations.variables()["metrics_token"].name  # LINLI_METRICS_TOKEN
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 WEBHOOKS = "/webhooks/"
 
@@ -41,11 +40,7 @@ blueprint = Blueprint("linli_metrics")
 
 def metrics_token() -> str:
     """``LINLI_METRICS_TOKEN``; refuses (exit status 2) one shorter than 16 characters."""
-    token = os.environ.get(TOKEN_VARIABLE, "").strip()
-    if token and len(token) < 16:
-        raise ConfigurationError(f"{TOKEN_VARIABLE} is too short: use at least 16 random characters "
-                                 "(e.g. `openssl rand -hex 32`)")
-    return token
+    return Operations.from_env().metrics_token
 
 
 def _loopback(address: str) -> bool:
