@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -44,10 +44,35 @@ _EDIT_REQUEST = re.compile(
     r"|^\W*(不对|不是|错了|no|nope|wrong)\W*[，,]?\s*(要|需要)?(改|修改)",
     re.IGNORECASE,
 )
-_YES = re.compile(
-    r"^\W*(是|是的|对|对的|好|好的|确认|确认提交|提交|没问题|正确|可以|行|嗯+|ok|okay|yes|yep|yeah|y|sure|correct|confirm|submit|right|go ahead)\W*$",
-    re.IGNORECASE,
-)
+# A confirmation is a yes when it says nothing but yes-words and politeness: "确认", "是的，提交吧",
+# "yes, submit it", "ok please go ahead". Anything else left over ("yes but the phone is wrong",
+# "不对") makes it something other than a plain yes.
+_YES_WORDS = ("确认提交", "确认无误", "没问题", "是的", "对的", "好的", "确认", "提交", "正确", "可以", "没错", "无误",
+              "是", "对", "好", "行", "嗯", "go ahead", "looks good", "all good", "that's right", "okay", "yes",
+              "yep", "yeah", "sure", "correct", "confirm", "submit", "right", "ok", "y")
+_POLITE = ("谢谢", "麻烦了", "吧", "了", "啊", "呀", "哈", "please", "thanks", "thank you", "do it", "it", "now",
+           "that", "is", "all", "send")
+
+
+def _alternatives(words: Tuple[str, ...]) -> str:
+    # Longest first; English words must end at a word boundary ("y" is not the start of "yesterday").
+    return "|".join(re.escape(w) + (r"(?![a-z'])" if w.isascii() else "") for w in sorted(words, key=len, reverse=True))
+
+
+_YES_PART = re.compile(rf"[\W_]*(?:(?P<yes>{_alternatives(_YES_WORDS)})|{_alternatives(_POLITE)}|嗯+)[\W_]*",
+                       re.IGNORECASE)
+
+
+def _plain_yes(text: str) -> bool:
+    position, said_yes = 0, False
+    while position < len(text):
+        match = _YES_PART.match(text, position)
+        if match is None or match.end() == position:
+            return False
+        said_yes = said_yes or bool(match.group("yes")) or "嗯" in match.group(0)
+        position = match.end()
+    return said_yes
+
 
 # A field named without a new value, after "修改": ask that question again.
 FIELD_WORDS = {
@@ -135,7 +160,7 @@ def is_small_talk(text: str, intent: Dict[str, Any]) -> bool:
 
 def is_yes(text: str, intent: Dict[str, Any]) -> bool:
     """A plain yes to the confirmation."""
-    return text.startswith("/affirm") or bool(_YES.match(text)) or (
+    return text.startswith("/affirm") or _plain_yes(text.strip()) or (
         intent.get("name") == "affirm" and float(intent.get("confidence") or 0) >= 0.6 and len(text) <= 12)
 
 

@@ -133,6 +133,24 @@ def drop_database(name: str) -> None:
 # --------------------------------------------------------------------------- processes
 
 
+def delete_rabbitmq(exchange: str, queue: str) -> None:
+    """Delete a test cluster's exchange and queue (a durable queue would otherwise collect events)."""
+    import asyncio
+
+    import aio_pika
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(host=RABBITMQ[0], port=RABBITMQ[1],
+                                            login=os.environ.get("RABBITMQ_USERNAME", "guest"),
+                                            password=os.environ.get("RABBITMQ_PASSWORD", "guest"))
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)
+            await channel.exchange_delete(exchange)
+
+    asyncio.run(delete())
+
+
 @dataclass
 class Replica:
     """One Linli server and one action server (behind nginx, not paired with each other)."""
@@ -274,6 +292,11 @@ class Cluster:
             self.proxy.stop()
         for replica in self.replicas:
             replica.stop()
+        if self.env.get("RABBITMQ_QUEUE", "").startswith("linli_test_"):
+            try:
+                delete_rabbitmq(self.env["RABBITMQ_EXCHANGE"], self.env["RABBITMQ_QUEUE"])
+            except Exception as exc:  # a leftover queue is harmless here; say so
+                print(f"cluster: could not delete RabbitMQ queue {self.env['RABBITMQ_QUEUE']}: {exc}")
         for name in self.databases:
             try:
                 drop_database(name)
@@ -403,6 +426,7 @@ def cluster_env(backend: str, tokens: Mapping[str, str], database_url: str, trac
                 tracker_db: str, action_endpoint: str,
                 extra_env: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
     """The environment every replica and action server shares."""
+    run_id = uuid.uuid4().hex[:12]
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -431,6 +455,9 @@ def cluster_env(backend: str, tokens: Mapping[str, str], database_url: str, trac
             "RABBITMQ_HOST": RABBITMQ[0], "RABBITMQ_PORT": str(RABBITMQ[1]),
             "RABBITMQ_USERNAME": os.environ.get("RABBITMQ_USERNAME", "guest"),
             "RABBITMQ_PASSWORD": os.environ.get("RABBITMQ_PASSWORD", "guest"),
+            # an exchange and queue of its own: clusters running at once never see each other's
+            # events (Cluster.stop deletes them)
+            "RABBITMQ_EXCHANGE": f"linli_test_{run_id}", "RABBITMQ_QUEUE": f"linli_test_{run_id}",
         })
     else:
         env.pop("REDIS_URL", None)

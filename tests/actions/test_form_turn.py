@@ -36,9 +36,17 @@ def test_not_questions(text: str) -> None:
     assert not is_question(text)
 
 
-@pytest.mark.parametrize("text", ["是", "是的", "确认", "ok", "Yes", "yep", "/affirm", "好的"])
+@pytest.mark.parametrize("text", ["是", "是的", "确认", "ok", "Yes", "yep", "/affirm", "好的", "yes, submit it",
+                                  "Yes please", "ok, go ahead", "是的，提交吧", "确认无误，提交", "嗯嗯", "好的谢谢",
+                                  "that's right, thanks"])
 def test_yes(text: str) -> None:
     assert is_yes(text, NO_INTENT)
+
+
+@pytest.mark.parametrize("text", ["yes but the phone is wrong", "是的，不过电话改一下", "not right", "no", "不对",
+                                  "yesterday", "yes it is not", "好的，位置是5栋1203", "submit a complaint"])
+def test_not_a_plain_yes(text: str) -> None:
+    assert not is_yes(text, NO_INTENT)
 
 
 @pytest.mark.parametrize("text", ["不对", "no", "修改", "change", "wrong", "/deny", "不对，要改"])

@@ -4,8 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional
 
-import pytest
-
 from bot.nlu.bio import Span
 from bot.nlu.cache import PredictionCache
 from bot.nlu.joint_predictor import Prediction
