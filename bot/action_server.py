@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from typing import List, Optional, Tuple
 
 from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.logs import install_log_format
-from bot.settings import ConfigurationError, Settings, install_log_redaction, redact
+from bot.settings import Settings, exit_on_refusal, install_log_redaction, redact
 from bot.settings import settings as all_settings
 from bot.web.health import install_action_server_readiness
 from bot.web.metrics import install_action_server_metrics
@@ -119,12 +118,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 def run(argv: Optional[List[str]] = None) -> None:
-    """``main`` with a refusal (unsafe settings, out-of-date database) on stderr, exit status 2."""
-    try:
-        main(argv)
-    except ConfigurationError as exc:
-        print(exc.message, file=sys.stderr)
-        raise SystemExit(2) from None
+    """``main``; a refusal goes to stderr with exit status 2 (:func:`bot.settings.exit_on_refusal`)."""
+    exit_on_refusal(main, argv)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from bot import outbox
 from bot.db import get_engine
 from bot.outbox.store import OutboxStore
 from bot.responses import render
+from bot.tasks import cancel
 from bot.settings import Notifications
 from bot.tickets.labels import label
 from bot.tickets.models import Ticket, TicketEvent
@@ -212,12 +213,7 @@ class Notifier:
 
     async def stop(self) -> None:
         """Stop the loop."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel(self._task)
 
 
 @lru_cache(maxsize=1)

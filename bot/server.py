@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import logging
 import os
-import sys
 from functools import partial
 from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
@@ -29,7 +28,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.logs import install_log_format
-from bot.settings import ConfigurationError, Settings, install_log_redaction
+from bot.settings import ConfigurationError, Settings, exit_on_refusal, install_log_redaction
 from bot.settings import settings as all_settings
 
 logger = logging.getLogger(__name__)
@@ -217,13 +216,9 @@ async def _start_consumers(app: Sanic) -> None:
 
 
 async def _stop_task(app: Sanic, name: str) -> None:
-    task = getattr(app.ctx, name, None)
-    if task is not None:
-        task.cancel()
-        try:
-            await task
-        except (asyncio.CancelledError, Exception):
-            pass
+    from bot.tasks import cancel
+
+    await cancel(getattr(app.ctx, name, None))
 
 
 async def _start_timeouts(app: Sanic) -> None:
@@ -321,12 +316,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 def run(argv: Optional[List[str]] = None) -> None:
-    """``main`` with unsafe settings reported on stderr (exit status 2)."""
-    try:
-        main(argv)
-    except ConfigurationError as exc:
-        print(exc.message, file=sys.stderr)
-        raise SystemExit(2) from None
+    """``main``; a refusal goes to stderr with exit status 2 (:func:`bot.settings.exit_on_refusal`)."""
+    exit_on_refusal(main, argv)
 
 
 if __name__ == "__main__":

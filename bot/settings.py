@@ -49,7 +49,7 @@ import secrets
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from bot import ROOT
 
@@ -72,6 +72,17 @@ class SettingError(ConfigurationError, ValueError):
 # ---------------------------------------------------------------- parsing
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
+
+
+def exit_on_refusal(main: "Callable[[Optional[List[str]]], None]", argv: "Optional[List[str]]" = None) -> None:
+    """Run a server's ``main``; a refusal (unsafe settings, out-of-date database) goes to stderr, exit 2."""
+    import sys
+
+    try:
+        main(argv)
+    except ConfigurationError as exc:
+        print(exc.message, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def is_true(value: str) -> bool:

@@ -50,7 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from tests.servers import PYTHON, ROOT, conversation_id, free_port, get_json, wait_for
+from tests.nginx import run_nginx, stop_nginx
+from tests.servers import PYTHON, ROOT, conversation_id, free_port, get_json, service_env, wait_for
 
 BACKENDS = ("postgres", "sqlite")
 CLUSTER_ENDPOINTS = "deploy/endpoints.cluster.yml"
@@ -335,11 +336,7 @@ class Proxy:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            stop_nginx(self.process)
 
 
 def _renderer() -> Any:
@@ -378,44 +375,15 @@ def start_nginx(replica_ports: Sequence[int], action_ports: Sequence[int], workd
     if binary is None:
         raise ServiceUnavailable("nginx is not installed: run scripts/install_nginx.sh")
     work = workdir / "nginx"
-    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
-        (work / name).mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     cert, key = _self_signed(work)
     proxy_include = work / "linli_proxy.conf"
     proxy_include.write_text((ROOT / "deploy" / "nginx" / "linli_proxy.conf").read_text())
     https_port, http_port, action_port = free_port(), free_port(), free_port()
     site = render_site(replica_ports, action_ports, https_port, http_port, action_port, cert, key, proxy_include,
                        expose_rest)
-    user = "user root;\n" if os.geteuid() == 0 else ""
+    process = run_nginx(binary, work, site, [https_port, action_port], worker_connections=4096, timeout=timeout)
     conf = work / "nginx.conf"
-    conf.write_text(f"""{user}worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log {work}/logs/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/client_body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-    default_type application/octet-stream;
-{site}
-}}
-""")
-    args = ["-p", str(work), "-c", str(conf)]
-    check = subprocess.run([binary, "-t", *args], capture_output=True, text=True)
-    if check.returncode != 0:
-        raise RuntimeError(f"nginx refused {conf}:\n{check.stderr}")
-    process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL,
-                               stderr=(work / "logs" / "stderr.log").open("w"))
-    deadline = time.monotonic() + timeout
-    while not (_reachable("127.0.0.1", https_port) and _reachable("127.0.0.1", action_port)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"nginx did not start: {(work / 'logs' / 'error.log').read_text()[-2000:]}")
-        time.sleep(0.1)
     return Proxy(process, https_port, action_port, cert, conf)
 
 
@@ -423,31 +391,12 @@ http {{
 
 
 def cluster_env(backend: str, tokens: Mapping[str, str], database_url: str, tracker_store_url: str,
-                tracker_db: str, action_endpoint: str,
+                tracker_db: str, action_endpoint: str, workdir: Path,
                 extra_env: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
     """The environment every replica and action server shares."""
     run_id = uuid.uuid4().hex[:12]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "TRACKER_STORE_URL": tracker_store_url,
-        "TRACKER_STORE_DB": tracker_db,
-        "ACTION_ENDPOINT_URL": action_endpoint,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": str(ROOT),
-        "LINLI_REST_TOKEN": tokens["rest"],
-        "LINLI_ENABLE_API": "true",
-        "RASA_AUTH_TOKEN": tokens["api"],
-        "ACTION_SERVER_TOKEN": tokens["action"],
-        # Every replica signs widget and desk sessions with the same key.
-        "LINLI_SECRET_KEY": tokens["api"] + "-widget",
-        "LINLI_COOKIE_SECURE": "false",
-        "LINLI_RETENTION_DAYS": "0",
-        # Behind exactly one proxy: nginx.
-        "LINLI_PROXIES_COUNT": "1",
-    }
+    env = service_env(tokens, database_url, tracker_store_url, tracker_db, action_endpoint, workdir)
+    env["LINLI_PROXIES_COUNT"] = "1"  # behind exactly one proxy: nginx
     if backend == "postgres":
         env.update({
             "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]), "REDIS_LOCK_DB": REDIS_DB,
@@ -505,7 +454,7 @@ def start_cluster(workdir: Path, model: Path, replicas: int = 2, backend: str = 
     try:
         cluster.proxy = start_nginx([r.rasa_port for r in members], [r.action_port for r in members], workdir)
         cluster.env = cluster_env(backend, tokens, database_url, tracker_url, tracker_db,
-                                  f"http://127.0.0.1:{cluster.proxy.action_port}/webhook", extra_env)
+                                  f"http://127.0.0.1:{cluster.proxy.action_port}/webhook", workdir, extra_env)
         for replica in members:
             replica.env = cluster.env
             replica.start_actions()

@@ -155,18 +155,15 @@ def handoff_of(stack: Stack, sender: str, channel: str = "rest") -> Optional[Any
         engine.dispose()
 
 
-def start_stack(workdir: Path, model: Path, extra_env: Optional[Mapping[str, str]] = None) -> Stack:
-    """Start an action server and a Rasa server on free ports, state under ``workdir``."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    rasa_port, action_port = free_port(), free_port()
-    database_url = f"sqlite:///{workdir / 'linli.db'}"
-    tokens = {name: secrets.token_urlsafe(24) for name in ("rest", "api", "action")}
-    env = {
+def service_env(tokens: Mapping[str, str], database_url: str, tracker_store_url: str, tracker_db: str,
+                action_endpoint: str, workdir: Path) -> Dict[str, str]:
+    """The environment a test Linli server and action server run with (stacks and clusters)."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "TRACKER_STORE_URL": "",
-        "TRACKER_STORE_DB": str(workdir / "tracker.db"),
+        "ACTION_ENDPOINT_URL": action_endpoint,
+        "TRACKER_STORE_URL": tracker_store_url,
+        "TRACKER_STORE_DB": tracker_db,
         # a developer's legacy var/knowledge/unanswered.jsonl is never moved into a test database
         "KNOWLEDGE_UNANSWERED_LOG": str(workdir / "unanswered.jsonl"),
         "RASA_TELEMETRY_ENABLED": "false",
@@ -178,12 +175,22 @@ def start_stack(workdir: Path, model: Path, extra_env: Optional[Mapping[str, str
         "LINLI_ENABLE_API": "true",
         "RASA_AUTH_TOKEN": tokens["api"],
         "ACTION_SERVER_TOKEN": tokens["action"],
+        # Every server of a test signs widget and desk sessions with the same key.
         "LINLI_SECRET_KEY": tokens["api"] + "-widget",
         # The desk tests talk plain HTTP with requests (which never sends Secure cookies over it).
         "LINLI_COOKIE_SECURE": "false",
         "LINLI_RETENTION_DAYS": "0",
-        **(extra_env or {}),
     }
+
+
+def start_stack(workdir: Path, model: Path, extra_env: Optional[Mapping[str, str]] = None) -> Stack:
+    """Start an action server and a Rasa server on free ports, state under ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    rasa_port, action_port = free_port(), free_port()
+    database_url = f"sqlite:///{workdir / 'linli.db'}"
+    tokens = {name: secrets.token_urlsafe(24) for name in ("rest", "api", "action")}
+    env = {**service_env(tokens, database_url, "", str(workdir / "tracker.db"),
+                         f"http://127.0.0.1:{action_port}/webhook", workdir), **(extra_env or {})}
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = subprocess.Popen(
         [PYTHON, "-m", "bot.action_server", "--actions", "actions", "--interface", "127.0.0.1",

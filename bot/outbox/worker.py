@@ -30,6 +30,7 @@ import socket
 import time
 from typing import Any, Dict, List, Optional
 
+from bot.tasks import cancel
 from bot import outbound
 from bot.outbox.models import DEAD, PENDING, SENT, UNDELIVERABLE
 from bot.outbox.settings import OutboxSettings
@@ -262,13 +263,8 @@ class Worker:
 
     async def stop(self) -> None:
         """Stop the loop; attempts under way are given a moment, then left to the lease."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=5)
         self._loop = None

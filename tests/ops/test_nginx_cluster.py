@@ -8,12 +8,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
-import os
 import socket
 import ssl
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
+from tests.nginx import run_nginx, stop_nginx
 from tests.security.conftest import _self_signed, nginx_binary
 from tests.servers import PYTHON, ROOT, free_port
 
@@ -132,42 +131,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     assert rendered.returncode == 0, rendered.stderr
     assert "{{" not in rendered.stdout
     (work / "site.conf").write_text(rendered.stdout)
-    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
-        (work / name).mkdir()
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    (work / "nginx.conf").write_text(f"""{user}worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log {work}/logs/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {work}/logs/access.log;
-    client_body_temp_path {work}/client_body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-    default_type application/octet-stream;
-    include {work}/site.conf;
-}}
-""")
-    check = subprocess.run([binary, "-t", "-p", str(work), "-c", str(work / "nginx.conf")],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    process = subprocess.Popen([binary, "-p", str(work), "-c", str(work / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=(work / "logs" / "stderr.log").open("w"))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", https_port)) == 0:
-                break
-        time.sleep(0.1)
+    process = run_nginx(binary, work, f"    include {work}/site.conf;", [https_port])
     yield Cluster(replicas, actions, https_port, action_port, cert, work)
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_nginx(process)
     for upstream in (*replicas.values(), actions):
         upstream.server.shutdown()
 

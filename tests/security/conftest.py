@@ -8,16 +8,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Tuple
 
 import pytest
 
+from tests.nginx import run_nginx, stop_nginx
 from tests.handoff.conftest import accounts, admin, agent  # noqa: F401  (desk clients on the shared stack)
 from tests.servers import ROOT, Stack, free_port, start_stack
 
@@ -137,40 +136,7 @@ def nginx(prod_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     http_port, https_port = free_port(), free_port()
     upstream = int(prod_stack.rasa_url.rsplit(":", 1)[1])
     site = render_site(upstream, http_port, https_port, cert, key, proxy_conf)
-    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
-        (work / name).mkdir()
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    (work / "nginx.conf").write_text(f"""{user}worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log {work}/logs/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {work}/logs/access.log;
-    client_body_temp_path {work}/client_body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-    default_type application/octet-stream;
-{site}
-}}
-""")
-    check = subprocess.run([binary, "-t", "-p", str(work), "-c", str(work / "nginx.conf")],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    process = subprocess.Popen([binary, "-p", str(work), "-c", str(work / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=(work / "logs" / "stderr.log").open("w"))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", https_port)) == 0:
-                break
-        time.sleep(0.2)
+    process = run_nginx(binary, work, site, [https_port])
     server = Nginx(http_port, https_port, cert, process)
     yield server
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_nginx(process)
