@@ -16,9 +16,8 @@ The knowledge base (index, embedding model, generator) loads once per action
 server process, on first use, from the version active in the database; when
 another version is activated (a re-ingest, a restore) the process switches to
 it within ``LINLI_KB_RELOAD_SECONDS`` without a restart (:mod:`knowledge.live`).
-``KNOWLEDGE_WARM_UP`` loads it at start-up in a background thread instead:
-``index`` (index + embedder), ``full`` (also the generator), ``0`` (default:
-lazy). Model calls block, so they run in the default thread executor and never
+The action server loads it when it starts (:mod:`knowledge.warmup`, ``KNOWLEDGE_WARM_UP``:
+``full`` by default, ``index``, or ``0`` for lazy loading). Model calls block, so they run in the default thread executor and never
 stall the event loop for other residents.
 """
 
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import Any, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -36,7 +34,6 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import language_of
 from actions.fallback import count_failure
-from bot.settings import Knowledge
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +56,6 @@ def _resolver() -> Any:
     from knowledge.followup import FollowupResolver
 
     return FollowupResolver(_answerer())
-
-
-def _warm_up(generator: bool) -> None:
-    try:
-        _answerer().warm_up(generator=generator)
-        log.info("knowledge base loaded and warmed up")
-    except Exception as exc:  # the action still answers (and reports) on first use
-        log.warning("knowledge base warm-up failed: %s", exc)
-
-
-_WARM_UP = Knowledge.read("warm_up")
-if _WARM_UP in ("index", "full", "1", "true", "yes"):
-    threading.Thread(target=_warm_up, args=(_WARM_UP == "full",), name="knowledge-warm-up", daemon=True).start()
 
 
 def _user_messages(tracker: Tracker) -> int:

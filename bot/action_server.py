@@ -11,7 +11,9 @@ point builds the same app with rasa-sdk's public ``create_app`` and:
   ``endpoints.yml`` (``action_endpoint.headers``). An empty token refuses
   everything: the server logs why;
 - answers errors without echoing the request (rasa-sdk's default handler returns
-  the whole tracker in its 500 response).
+  the whole tracker in its 500 response);
+- adds ``POST /kb/hit-test`` (:mod:`bot.web.hit_test`): the desk's hit testing runs on the
+  process and knowledge-base version that answer residents.
 
 Usage: ``python -m bot.action_server --actions actions [--interface 127.0.0.1] [--port 5055]``
 """
@@ -26,9 +28,10 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.logs import install_log_format
-from bot.settings import Settings, exit_on_refusal, install_log_redaction, redact
+from bot.settings import Knowledge, Settings, exit_on_refusal, install_log_redaction, redact
 from bot.settings import settings as all_settings
 from bot.web.health import install_action_server_readiness
+from bot.web.hit_test import install_hit_test
 from bot.web.metrics import install_action_server_metrics
 from bot.web.http import bearer_token, error, secret_matches
 
@@ -75,6 +78,7 @@ def create_action_app(actions: str = "actions", token: Optional[str] = None, max
     # After the token check, so that only authorised calls are timed (bot.web.metrics).
     install_action_server_readiness(app, lambda: names)
     install_action_server_metrics(app, lambda: names)
+    install_hit_test(app)  # POST /kb/hit-test: the desk's hit testing, behind the token like every action call
     return app
 
 
@@ -113,6 +117,10 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     ensure_current()  # an empty database is created; an out-of-date one refuses to start (make migrate)
     app = create_action_app(args.actions)
+    from knowledge import warmup
+
+    # The knowledge base loads now, not on the first resident's question; /ready waits for it.
+    warmup.start(Knowledge.read("warm_up"))
     logger.info("Action server on http://%s:%s", args.interface, args.port)
     app.run(args.interface, args.port, workers=1, access_log=False)
 

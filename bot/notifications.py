@@ -41,6 +41,8 @@ from bot import outbox
 from bot.db import get_engine
 from bot.outbox.store import OutboxStore
 from bot.responses import render
+from bot.satisfaction.asking import buttons, remember, ticket_prompt
+from bot.satisfaction.store import SatisfactionStore
 from bot.tasks import cancel
 from bot.settings import Notifications
 from bot.tickets.labels import label
@@ -90,6 +92,7 @@ class Notifier:
         Base.metadata.create_all(engine)  # tickets tables, in case no ticket was written yet
         metadata.create_all(engine)
         self.outbox = OutboxStore(engine)
+        self.ratings = SatisfactionStore(engine)
         self._wake: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._app: Any = None
@@ -155,13 +158,31 @@ class Notifier:
         except IntegrityError:
             return False
 
-    def enqueue(self, ticket: Ticket, event: TicketEvent) -> int:
-        """Queue the resident's message for ``event`` (once: the dedupe key is the event); its outbox id."""
+    def enqueue(self, ticket: Ticket, event: TicketEvent, rating: Optional[Tuple[Any, str]] = None) -> int:
+        """Queue the resident's message for ``event`` (once: the dedupe key is the event); its outbox id.
+
+        ``rating``: the satisfaction request and prompt of a resolved ticket (:meth:`rating_prompt`),
+        appended to the message with buttons 1–5 (where the channel has them).
+        """
+        text, payload = status_message(ticket, event), None
+        if rating is not None:
+            text, payload = f"{text}\n{rating[1]}", {"buttons": buttons()}
         message_id, _created = self.outbox.enqueue(
-            ticket.channel, ticket.sender_id, status_message(ticket, event), "notification",
-            dedupe_key=f"ticket-event:{event.id}", transcript={"notification": ticket.number},
+            ticket.channel, ticket.sender_id, text, "notification", dedupe_key=f"ticket-event:{event.id}",
+            payload=payload, transcript={"notification": ticket.number},
         )
         return message_id
+
+    def rating_prompt(self, ticket: Ticket, event: TicketEvent) -> Optional[Tuple[Any, str]]:
+        """For a ticket resolved by ``event``: its rating request and prompt (once per ticket,
+        :func:`bot.satisfaction.asking.ticket_prompt`), else ``None``."""
+        if event.to_status != "resolved":
+            return None
+        try:
+            return ticket_prompt(self.ratings, ticket, f"ticket-event:{event.id}")
+        except Exception:  # the status notification goes out without the prompt
+            logger.exception("Could not ask for a rating of %s", ticket.number)
+            return None
 
     # ------------------------------------------------------------ async loop
     async def run_once(self) -> int:
@@ -175,7 +196,10 @@ class Notifier:
             if not _is_notifiable(event):
                 handled += await asyncio.to_thread(self.record, event.id, ticket.number, "skipped")
                 continue
-            message_id = await asyncio.to_thread(self.enqueue, ticket, event)
+            rating = await asyncio.to_thread(self.rating_prompt, ticket, event)
+            if rating is not None:  # the slot first, so that the resident's answer always finds it
+                await remember(getattr(getattr(self._app, "ctx", None), "agent", None), rating[0])
+            message_id = await asyncio.to_thread(self.enqueue, ticket, event, rating)
             queued += 1
             if await asyncio.to_thread(self.record, event.id, ticket.number, f"queued:{message_id}"):
                 handled += 1

@@ -290,10 +290,18 @@ def export_resident(channel: str, platform_id: str, engine: Optional[Engine] = N
         with engine.connect() as conn:
             unanswered = [{"question": r.question, "language": r.language, "at": str(r.created_at)}
                           for r in conn.execute(select(ut).where(ut.c.sender_id == conversation).order_by(ut.c.id))]
+    ratings: List[Dict[str, Any]] = []
+    if "satisfaction_ratings" in tables:
+        from bot.satisfaction.models import ratings_table as rt
+
+        with engine.connect() as conn:
+            ratings = [{"subject_type": r.subject_type, "subject_id": r.subject_id, "rating": r.rating,
+                        "comment": r.comment, "asked_at": r.asked_at, "answered_at": r.answered_at}
+                       for r in conn.execute(select(rt).where(rt.c.resident == conversation).order_by(rt.c.id))]
     return {"resident": {"channel": channel, "id": platform_id, "conversation": conversation},
             "exported_at": datetime.now(timezone.utc).isoformat(), "tickets": ticket_data,
             "handoffs": handoffs, "pending_photos": photos, "transcript": transcript,
-            "outgoing_messages": outgoing, "unanswered_questions": unanswered}
+            "outgoing_messages": outgoing, "unanswered_questions": unanswered, "satisfaction_ratings": ratings}
 
 
 def _anonymise_tickets(engine: Engine, where: Any) -> int:
@@ -357,6 +365,10 @@ def delete_resident(channel: str, platform_id: str, engine: Optional[Engine] = N
 
         with engine.begin() as conn:
             done["unanswered_questions"] = conn.execute(delete(ut).where(ut.c.sender_id == conversation)).rowcount or 0
+    if "satisfaction_ratings" in tables:
+        from bot.satisfaction.store import SatisfactionStore
+
+        done["satisfaction_ratings"] = SatisfactionStore(engine).forget(conversation)
     try:
         from bot.channels.state import kv_store
 

@@ -61,16 +61,19 @@ def all_metadata() -> List["MetaData"]:
     (tests/migrations checks that head and these agree).
     """
     from bot.channels.state import metadata as channel_state
+    from bot.desk.canned import Base as canned_replies
     from bot.handoff.models import Base as handoffs
     from bot.notifications import metadata as notifications
     from bot.outbox.models import metadata as outbox
     from bot.privacy import metadata as privacy
+    from bot.satisfaction.models import metadata as satisfaction
     from bot.staff.models import Base as staff
     from bot.tickets.models import Base as tickets
+    from knowledge.content_tables import metadata as knowledge_content
     from knowledge.tables import metadata as knowledge_base
 
     return [tickets.metadata, handoffs.metadata, staff.metadata, channel_state, notifications, privacy,
-            knowledge_base, outbox]
+            knowledge_base, outbox, knowledge_content, canned_replies.metadata, satisfaction]
 
 
 def owned_tables() -> FrozenSet[str]:

@@ -318,7 +318,10 @@ class Settings(Area):
             raise ConfigurationError("LINLI_MAX_BODY_BYTES must be at least 1024")
 
     def configure_sanic(self, app) -> None:  # type: ignore[no-untyped-def]
-        """Sanic's proxy and size settings: forwarded headers are trusted only as configured."""
+        """Sanic's proxy and size settings: forwarded headers are trusted only as configured.
+
+        ``REQUEST_MAX_SIZE`` holds for every route but the knowledge-base uploads, which stream
+        their bodies and apply ``LINLI_KB_MAX_UPLOAD_MB`` themselves (bot/web/kb_api.py)."""
         app.config.PROXIES_COUNT = self.proxies_count or None
         app.config.FORWARDED_SECRET = self.forwarded_secret or None
         app.config.REAL_IP_HEADER = self.real_ip_header or None
@@ -387,6 +390,15 @@ class Notifications(Area):
 
 
 @dataclass(frozen=True)
+class Satisfaction(Area):
+    """Satisfaction ratings (``bot.satisfaction``): residents are asked for a 1–5 rating when a
+    handoff ends and when a ticket is resolved; a request unanswered for ``expiry_hours`` lapses."""
+
+    enabled: bool = env_field("LINLI_SATISFACTION", True)
+    expiry_hours: float = env_field("LINLI_RATING_EXPIRY_HOURS", 72.0, minimum=0.01)
+
+
+@dataclass(frozen=True)
 class Community(Area):
     """The community's own facts: its time zone (ticket numbers, statistics) and emergency playbook."""
 
@@ -447,11 +459,13 @@ class Knowledge(Area):
     """The knowledge base: where its settings come from and the environment's overrides of them."""
 
     config_file: str = env_field("KNOWLEDGE_CONFIG", "")  # empty: the packaged knowledge/config.yml
-    #: Load the knowledge base when the action server starts: index (embedder), full (also the
-    #: generator), 1/true/yes (= index); anything else waits for the first question.
-    warm_up: str = env_field("KNOWLEDGE_WARM_UP", "0", parse=_lower)
+    #: Load the knowledge base when the action server starts (knowledge.warmup; /ready waits):
+    #: full (index, embedder and generator), index (no generator), 0 (on the first question).
+    warm_up: str = env_field("KNOWLEDGE_WARM_UP", "full", parse=_lower)
     #: Seconds between two checks for another active version (``python -m knowledge activate``).
     reload_seconds: float = env_field("LINLI_KB_RELOAD_SECONDS", 5.0)
+    #: Largest document or FAQ table staff may upload in the desk (MB; sent base64, ~4/3 larger).
+    max_upload_mb: float = env_field("LINLI_KB_MAX_UPLOAD_MB", 20.0, minimum=0.01)
     #: ``KNOWLEDGE_<KEY>`` values that replace ``config.yml``'s (:func:`knowledge_variables`), typed.
     config_overrides: Dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -484,8 +498,8 @@ class Operations(Area):
 AREAS: Dict[str, Type[Area]] = {
     "network": Network, "paths": Paths, "databases": Databases, "redis": Redis, "security": Settings,
     "handoff": Handoff, "staff": Staff, "outbox": Outbox, "notifications": Notifications,
-    "community": Community, "wechat": WeChat, "telegram": Telegram, "knowledge": Knowledge,
-    "operations": Operations,
+    "satisfaction": Satisfaction, "community": Community, "wechat": WeChat, "telegram": Telegram,
+    "knowledge": Knowledge, "operations": Operations,
 }
 
 
@@ -502,6 +516,7 @@ class LinliSettings:
     staff: Staff
     outbox: Outbox
     notifications: Notifications
+    satisfaction: Satisfaction
     community: Community
     wechat: WeChat
     telegram: Telegram

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from . import store
 from .config import KnowledgeConfig, load_config, resolve_model
-from .ingest import ingest
+from .ingest import ProgressCallback, ingest
 from .versions import VersionStore
 
 log = logging.getLogger(__name__)
@@ -28,11 +28,14 @@ log = logging.getLogger(__name__)
 
 def build_version(sources: Sequence[str], *, cfg: Optional[KnowledgeConfig] = None, index_dir: Optional[Path] = None,
                   activate: bool = True, note: str = "", engine: Optional[Engine] = None, index_type: str = "auto",
-                  embed_model: Optional[str] = None, force: bool = False, progress: bool = False) -> Dict[str, Any]:
+                  embed_model: Optional[str] = None, force: bool = False, progress: bool = False,
+                  on_progress: Optional[ProgressCallback] = None, allow_empty: bool = False) -> Dict[str, Any]:
     """Ingest ``sources`` and store the index as a version; returns ingest's counts plus ``version``.
 
     ``version`` is ``{"id", "created", "active"}``: ``created`` is False when the
     content equals a stored version (then the active version is left as it is).
+    ``on_progress`` gets ingest's stages and then ``("publishing", 0.0)``; ``allow_empty``
+    stores an empty index when ``sources`` holds no file (see :func:`~knowledge.ingest.ingest`).
     """
     cfg = cfg or load_config()
     index_dir = Path(index_dir or cfg.path(cfg.index))
@@ -41,7 +44,10 @@ def build_version(sources: Sequence[str], *, cfg: Optional[KnowledgeConfig] = No
         if not force and not store.exists(index_dir):
             _seed_from_active(versions, index_dir, cfg)
         stats = ingest(sources, index_dir, resolve_model(embed_model or cfg.embed_model), index_type=index_type,
-                       progress=progress, force=force)
+                       progress=progress, force=force, on_progress=on_progress,
+                       allow_empty=allow_empty)
+        if on_progress is not None:
+            on_progress("publishing", 0.0)
         result = versions.publish(index_dir, note=note or "ingest " + " ".join(map(str, sources)), activate=activate)
     return {"index": str(index_dir), **stats,
             "version": {"id": result.version.id, "created": result.created,

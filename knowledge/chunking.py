@@ -78,6 +78,12 @@ def _paragraphs(lines: Iterable[str]) -> List[str]:
     return paras
 
 
+def join_lines(lines: List[str]) -> str:
+    """Join lines of one paragraph: Chinese lines without a space, English with one."""
+    lines = [x.strip() for x in lines if x.strip()]
+    return _join(lines) if lines else ""
+
+
 def _join(lines: List[str]) -> str:
     # Chinese lines join without spaces, English with one.
     out = lines[0]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m knowledge ingest|search|ask|unanswered|versions|activate``.
+"""Command line: ``python -m knowledge ingest|search|ask|unanswered|versions|activate|import|reindex|setup``.
 
 ``ingest`` builds the index folder and, when it is the service's folder
 (``KNOWLEDGE_INDEX``; ``--publish`` for any other), stores it in the database as a
@@ -7,6 +7,11 @@ running replica answers from it within ``LINLI_KB_RELOAD_SECONDS``. A build of a
 scratch folder (benchmarks, tests) stays a plain folder. ``versions`` lists the
 stored versions, ``activate ID`` serves another (the restore), ``unanswered``
 lists the database's unanswered questions.
+
+Once the desk manages the knowledge base (the database's content store was seeded,
+:mod:`knowledge.content`), ``ingest`` of the service's folder imports and builds nothing,
+so ``make index`` never overwrites staff edits: ``import FILES...`` adds files to the
+content store, ``reindex`` builds from it, ``setup`` is the first-run setup.
 """
 
 from __future__ import annotations
@@ -45,6 +50,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     service_dir = cfg.path(cfg.index)
     index_dir = Path(args.index or service_dir)
     publish = args.publish if args.publish is not None else _same_path(index_dir, service_dir)
+    if publish and _managed_in_desk(cfg):
+        print("the knowledge base is managed in the desk (/console, Knowledge base): nothing imported or built; "
+              "add files with `python -m knowledge import FILES...`, rebuild with `python -m knowledge reindex` / "
+              "知识库已由工作台管理，未导入任何内容")
+        return 0
     try:
         if publish:
             out = build_version(args.sources, cfg=cfg, index_dir=index_dir, activate=not args.no_activate,
@@ -72,6 +82,99 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def _same_path(a: Path, b: Path) -> bool:
     return Path(a).resolve() == Path(b).resolve()
+
+
+def _managed_in_desk(cfg) -> bool:  # type: ignore[no-untyped-def]
+    """Has the database's content store been seeded? Then staff edits are the truth, not the files."""
+    from .content import ContentStore
+
+    return ContentStore(cfg=cfg).is_seeded()
+
+
+def _print_job(job) -> None:  # type: ignore[no-untyped-def]
+    """One progress line of a re-index job (stderr)."""
+    line = f"[{job.progress * 100:5.1f}%] {job.status} {job.stage}"
+    print(f"{line} {job.message}" if job.message else line, file=sys.stderr, flush=True)
+
+
+def _reindex(content, note: str) -> int:  # type: ignore[no-untyped-def]
+    """Build and activate a version from the content store in this process; exit status."""
+    from .jobs import JobRunning, Reindexer
+
+    try:
+        job = Reindexer(content).run("cli", note, on_update=_print_job)
+    except JobRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
+    print(json.dumps(job.to_dict(), ensure_ascii=False))
+    return 0 if job.status == "done" else 5
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Build an index version from the content store (what the desk's Re-index button does)."""
+    from .content import ContentStore
+
+    return _reindex(ContentStore(), args.note or "re-index from the command line")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Add FAQ files and documents to the content store (the desk manages them afterwards)."""
+    from .content import ContentError, ContentStore
+    from .content_import import import_paths
+
+    content = ContentStore()
+    try:
+        report = import_paths(content, args.files, mode="replace" if args.replace_faq else "merge", user="cli")
+    except ContentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        for row, message in getattr(exc, "errors", [])[:50]:
+            print(f"  row {row}: {message}" if row else f"  {message}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, ensure_ascii=False))
+    if args.no_reindex:
+        print("not re-indexed: `python -m knowledge reindex` (or Re-index in the desk) serves the changes",
+              file=sys.stderr)
+        return 0
+    return _reindex(content, "import " + " ".join(Path(f).name for f in args.files)[:400])
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """First-run setup: replace the demo community's facts everywhere, or start empty; then re-index."""
+    from .content import ContentError, ContentStore
+    from .setup import customise, demo_facts, make_empty, view
+
+    facts = demo_facts()
+    if args.show:
+        print(json.dumps(view(ContentStore()), ensure_ascii=False, indent=1))
+        return 0
+    content = ContentStore()
+    try:
+        if args.empty:
+            if not args.yes:
+                print("error: --empty deletes every FAQ entry and document; add --yes to confirm", file=sys.stderr)
+                return 2
+            result = make_empty(content, "cli")
+        else:
+            phones = {}
+            for item in args.phone or []:
+                demo, sep, new = item.partition("=")
+                if not sep:
+                    print(f"error: --phone takes DEMO=YOURS, e.g. --phone '{facts['phones'][0]['number']}=010-1234 5678'",
+                          file=sys.stderr)
+                    return 2
+                phones[demo.strip()] = new.strip()
+            result = customise(content, {
+                "community_name_zh": args.community_zh, "community_name_en": args.community_en,
+                "office_hours_zh": args.hours_zh, "office_hours_en": args.hours_en, "phones": phones,
+                "email": args.email}, "cli", facts)
+    except ContentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("the demo facts: " + json.dumps(facts, ensure_ascii=False), file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
+    print("the emergency duty phone is LINLI_DUTY_PHONE (bot/emergency/playbook.yml), not the FAQ: set it too",
+          file=sys.stderr)
+    return _reindex(content, "first-run setup: " + ("empty" if args.empty else "customise"))
 
 
 def _index_arg(args: argparse.Namespace) -> Optional[Path]:
@@ -237,6 +340,29 @@ def build_parser() -> argparse.ArgumentParser:
     act = sub.add_parser("activate", help="serve a stored version (restore an earlier one)")
     act.add_argument("id", type=int, help="version id (see `versions`)")
     act.set_defaults(func=cmd_activate)
+
+    imp = sub.add_parser("import", help="add FAQ tables/files and documents to the desk's content store, re-index")
+    imp.add_argument("files", nargs="+", help="FAQ csv/xlsx/yaml/json; documents md/txt/pdf/docx/xlsx; or folders")
+    imp.add_argument("--replace-faq", action="store_true", help="the FAQ files replace every FAQ entry")
+    imp.add_argument("--no-reindex", action="store_true", help="only store them (re-index later)")
+    imp.set_defaults(func=cmd_import)
+
+    rei = sub.add_parser("reindex", help="build and activate a version from the desk's content store")
+    rei.add_argument("--note", help="what changed (shown by `versions`)")
+    rei.set_defaults(func=cmd_reindex)
+
+    st = sub.add_parser("setup", help="first-run setup: replace the demo community's facts, or start empty")
+    st.add_argument("--show", action="store_true", help="print the demo facts and the last setup, change nothing")
+    st.add_argument("--empty", action="store_true", help="delete every FAQ entry and document (needs --yes)")
+    st.add_argument("--yes", action="store_true", help="confirm --empty")
+    st.add_argument("--community-zh", help="community name in Chinese (replaces 阳光花园)")
+    st.add_argument("--community-en", help="community name in English (replaces Sunshine Garden)")
+    st.add_argument("--hours-zh", help="office hours as the Chinese FAQ should say them")
+    st.add_argument("--hours-en", help="office hours as the English FAQ should say them")
+    st.add_argument("--phone", action="append", metavar="DEMO=YOURS",
+                    help="replace a demo phone number; once per demo number (see --show)")
+    st.add_argument("--email", help="replaces the demo e-mail address")
+    st.set_defaults(func=cmd_setup)
     return p
 
 

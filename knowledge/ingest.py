@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 from tqdm import tqdm
@@ -18,16 +18,27 @@ from .records import Chunk
 from .sources import discover, file_digest, load_chunks
 
 
+#: Called with (stage, fraction done of that stage): "reading", "embedding", "indexing", "writing".
+ProgressCallback = Callable[[str, float], None]
+#: Texts embedded per step when progress is reported (a step is a few seconds on 2 cores).
+EMBED_BATCH = 64
+
+
 def ingest(sources: Sequence[str], index_dir: Path, embed_model_dir: Path, *, index_type: str = "auto",
-           progress: bool = True, force: bool = False) -> Dict:
+           progress: bool = True, force: bool = False, on_progress: Optional[ProgressCallback] = None,
+           allow_empty: bool = False) -> Dict:
     """Ingest ``sources`` (files or folders) into ``index_dir``; returns counts and seconds.
 
     The index then holds exactly the given sources: files that were indexed
-    before but are not among them any more are dropped.
+    before but are not among them any more are dropped. ``on_progress`` is told the
+    stage and how far it is (0..1); with it, embedding runs in batches of
+    :data:`EMBED_BATCH` texts so that the fraction moves. ``allow_empty``: no source
+    files give an empty index (a knowledge base emptied in the desk) instead of an error.
     """
+    report = on_progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
     files = discover(sources)
-    if not files:
+    if not files and not allow_empty:
         raise ValueError(f"no supported source files in {list(sources)}")
     previous = _previous(index_dir, embed_model_dir, force)
     old_files = previous.manifest.get("files", {}) if previous else {}
@@ -40,7 +51,8 @@ def ingest(sources: Sequence[str], index_dir: Path, embed_model_dir: Path, *, in
     manifest_files: Dict[str, Dict] = {}
     reused_files = 0
     old_rows = _rows_by_chunk(previous.rows) if previous else {}
-    for path in tqdm(files, desc="reading sources", unit="file", disable=not progress):
+    for number, path in enumerate(tqdm(files, desc="reading sources", unit="file", disable=not progress)):
+        report("reading", number / len(files))
         key = os.path.abspath(path)
         digest = file_digest(path)
         old = old_files.get(key)
@@ -78,14 +90,27 @@ def ingest(sources: Sequence[str], index_dir: Path, embed_model_dir: Path, *, in
             counts.append(len(own))
         if progress:
             print(f"embedding {len(texts)} texts from {len(pending)} new or changed chunks")
-        vecs = embedder.encode(texts, progress=progress)
+        if on_progress is None:
+            vecs = embedder.encode(texts, progress=progress)
+        else:
+            parts = []
+            for start in range(0, len(texts), EMBED_BATCH):
+                report("embedding", start / len(texts))
+                parts.append(embedder.encode(texts[start:start + EMBED_BATCH]))
+            vecs = np.concatenate(parts, axis=0)
+            report("embedding", 1.0)
         start = 0
         for i, n in zip(pending, counts):  # each chunk's texts are contiguous
             vec_parts[i] = vecs[start:start + n]
             start += n
-    dim = next((v.shape[1] for v in vec_parts if v is not None and len(v)), 384)
+    dim = next((v.shape[1] for v in vec_parts if v is not None and len(v)), None)
+    if dim is None:  # no vectors at all: as wide as the previous index's, else ask the model
+        dim = int(previous.manifest.get("dim") or 0) if previous else 0
+        dim = dim or (get_embedder(embed_model_dir).dim if not chunks else 384)
     vectors = np.concatenate([v for v in vec_parts], axis=0).astype("float32") if vec_parts else np.zeros((0, dim), "float32")
-    rows = np.concatenate([np.full(len(v), i, dtype="int32") for i, v in enumerate(vec_parts)])
+    rows = (np.concatenate([np.full(len(v), i, dtype="int32") for i, v in enumerate(vec_parts)]) if vec_parts
+            else np.zeros(0, dtype="int32"))
+    report("indexing", 0.0)
     kind = choose_index_type(len(vectors)) if index_type == "auto" else index_type
     faiss_index = build_index(vectors, kind)
     manifest = {
@@ -93,6 +118,7 @@ def ingest(sources: Sequence[str], index_dir: Path, embed_model_dir: Path, *, in
         "dim": int(vectors.shape[1]), "index_type": kind, "n_chunks": len(chunks), "n_vectors": int(len(vectors)),
         "files": manifest_files, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    report("writing", 0.0)
     store.write(index_dir, store.StoredIndex(chunks, vectors, rows, tokens, manifest, faiss_index))
     return {"files": len(files), "reused_files": reused_files, "embedded_chunks": len(pending),
             "chunks": len(chunks), "vectors": int(len(vectors)), "index_type": kind,

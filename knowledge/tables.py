@@ -5,7 +5,7 @@ knowledge base could not answer and the index itself are shared:
 
 ``kb_unanswered``
     one row per abstained question (status ``new`` / ``ignored`` / ``answered``
-    for the desk's review page).
+    for the desk's review page; ``faq_id`` names the FAQ entry that answered it).
 ``kb_versions``
     one row per built index: counts, sources summary, content checksum (unique:
     identical content is one version).
@@ -46,6 +46,7 @@ kb_unanswered = Table(
     Column("status", String(16), nullable=False, server_default="new"),
     Column("updated_at", DateTime(timezone=True)),
     Column("updated_by", String(255)),
+    Column("faq_id", String(255)),               # the FAQ entry that answers it (status answered)
     Index("ix_kb_unanswered_created_at", "created_at"),
     Index("ix_kb_unanswered_status_created_at", "status", "created_at"),
 )

@@ -10,6 +10,9 @@ knowledge ask --index``, benchmarks, tests) still appends to the JSONL file
 older install wrote, is moved into the database on first use
 (:meth:`UnansweredStore.import_jsonl`): its lines are inserted and the file is
 renamed ``*.imported-<time>``, so each line is imported once.
+
+The desk's review page lists them grouped by similarity (:meth:`UnansweredStore.groups`,
+:mod:`knowledge.question_groups`) and marks a group ignored or answered by an FAQ entry.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
@@ -85,11 +88,30 @@ class UnansweredStore:
 
     def set_status(self, entry_id: int, status: str, by: Optional[str] = None) -> bool:
         """Mark a question ``new``, ``ignored`` or ``answered``; False when there is no such row."""
+        return self.set_status_many([entry_id], status, by) == 1
+
+    def set_status_many(self, entry_ids: Sequence[int], status: str, by: Optional[str] = None,
+                        faq_id: Optional[str] = None) -> int:
+        """Mark several questions at once (a group); returns how many rows exist and changed.
+
+        ``faq_id`` records the FAQ entry that answers them (``answered``); other statuses clear it.
+        """
         _check_status(status)
+        ids = sorted({int(i) for i in entry_ids})
+        if not ids:
+            return 0
+        values = {"status": status, "updated_at": datetime.now(timezone.utc), "updated_by": by,
+                  "faq_id": faq_id if status == "answered" else None}
         with self.engine.begin() as conn:
-            done = conn.execute(update(kb_unanswered).where(kb_unanswered.c.id == entry_id).values(
-                status=status, updated_at=datetime.now(timezone.utc), updated_by=by))
-        return bool(done.rowcount)
+            done = conn.execute(update(kb_unanswered).where(kb_unanswered.c.id.in_(ids)).values(**values))
+        return int(done.rowcount or 0)
+
+    def groups(self, status: Optional[str] = "new", limit: int = 2000) -> List[Dict[str, Any]]:
+        """The latest ``limit`` questions with ``status``, similar ones grouped
+        (:func:`knowledge.question_groups.group_questions`), most frequent first."""
+        from .question_groups import group_questions
+
+        return group_questions(self.latest(limit, status))
 
     def import_jsonl(self, path: Path) -> int:
         """Move a JSONL log into the table; returns the number of questions imported.
@@ -135,7 +157,8 @@ def _entry(row: Any) -> Dict[str, Any]:
         created = created.replace(tzinfo=timezone.utc)
     return {"id": row["id"], "ts": created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "sender_id": row["sender_id"], "language": row["language"], "question": row["question"],
-            "confidence": row["confidence"], "best": row["best_chunk"], "status": row["status"]}
+            "confidence": row["confidence"], "best": row["best_chunk"], "status": row["status"],
+            "faq_id": row["faq_id"]}
 
 
 def _row(entry: Dict[str, Any]) -> Dict[str, Any]:

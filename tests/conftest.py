@@ -43,6 +43,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iter
     service.stop()
 
 
+@pytest.fixture(scope="session")
+def kb_stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[Stack]:
+    """A second stack whose knowledge base the tests may change (the desk's knowledge-base
+    page edits, uploads and re-indexes); it follows a new version within half a second and loads
+    the knowledge base at start-up as production does (tests/knowledge/conftest.py turns that
+    off for the other stacks of a whole run)."""
+    service = start_stack(tmp_path_factory.mktemp("kb-stack"), trained_model,
+                          {"LINLI_KB_RELOAD_SECONDS": "0.5", "KNOWLEDGE_WARM_UP": "full"})
+    yield service
+    service.stop()
+
+
 @pytest.fixture
 def sender() -> str:
     """A new resident identity for each test, so conversations never mix."""

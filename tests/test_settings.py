@@ -34,7 +34,7 @@ SAMPLES = {
     "LINLI_CORS_ORIGINS": ("https://a.example, https://b.example/", ("https://a.example", "https://b.example")),
     "LINLI_TIMEZONE": ("Europe/Berlin", "Europe/Berlin"),
     "LINLI_LOG_FORMAT": ("JSON", "json"),
-    "KNOWLEDGE_WARM_UP": ("Full", "full"),
+    "KNOWLEDGE_WARM_UP": ("Index", "index"),
 }
 #: A Linli variable name: the prefixes Linli's settings use (names like LINLI_OUTBOX_* are prefixes, not names).
 NAME = re.compile(r"(?<![A-Za-z0-9_$])((?:LINLI|RASA|ACTION|DATABASE|TRACKER|REDIS|HANDOFF|WECHAT|TELEGRAM|KNOWLEDGE)"

@@ -63,6 +63,10 @@ class TelegramSender:
         """Send ``text`` to the chat ``recipient_id``."""
         await self.send(recipient_id, {"text": text})
 
+    async def send_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]]) -> None:
+        """Send ``text`` with ``buttons`` as an inline keyboard."""
+        await self.send(recipient_id, {"text": text, "buttons": buttons})
+
     async def send(self, chat_id: str, message: Dict[str, Any]) -> None:
         """Send one Rasa bot message: text with buttons as an inline keyboard, or an image."""
         try:

@@ -35,7 +35,7 @@ import json
 import logging
 import re
 import secrets
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -195,6 +195,13 @@ class SocketIOSender:
         if output is None:
             raise DeliveryError("the socket.io server is not running in this process")
         await output.send_text_message(room_of(recipient_id), text)
+
+    async def send_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]]) -> None:
+        """Emit ``text`` with ``buttons`` (quick replies the widget shows; a click sends the payload)."""
+        output = self.input_channel.get_output_channel()
+        if output is None:
+            raise DeliveryError("the socket.io server is not running in this process")
+        await output.send_text_with_buttons(room_of(recipient_id), text, buttons)
 
 
 def register_socketio_sender(app: Any) -> Optional[SocketIOSender]:

@@ -25,6 +25,7 @@ from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffConflict, HandoffStore
 from bot.handoff.texts import text
 from bot import outbox
+from bot.satisfaction.asking import ask_after_handoff
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ class Desk:
         # conversation on the resident's next message (it is paused with no open handoff).
         handoff = self.store.close(handoff_id, username)
         result = await self._resume(handoff, "resumed", {"linli_handoff": "resumed"}, "handoff_resumed")
+        # Then the satisfaction prompt (once per handoff; never fails the close): bot.satisfaction.
+        await ask_after_handoff(self.agent, handoff)
         return {"handoff": handoff.as_dict(), **result}
 
     async def _resume(self, handoff: Handoff, key: str, metadata: Dict[str, Any], kind: str,

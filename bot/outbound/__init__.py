@@ -12,7 +12,7 @@ records the message in the conversation's tracker (with its author), see
 from __future__ import annotations
 
 import logging
-from typing import Dict, Optional, Protocol, runtime_checkable
+from typing import Any, Dict, List, Optional, Protocol, runtime_checkable
 
 from bot.channels.identity import platform_id
 from bot.settings import redact
@@ -22,7 +22,11 @@ logger = logging.getLogger(__name__)
 
 @runtime_checkable
 class Sender(Protocol):
-    """Delivers text to one recipient on one channel."""
+    """Delivers text to one recipient on one channel.
+
+    A channel that shows buttons also has ``async send_buttons(recipient_id, text, buttons)``
+    (Rasa's ``[{"title", "payload"}]``); without it, :func:`send_text` sends the text alone.
+    """
 
     async def send_text(self, recipient_id: str, text: str) -> None:
         """Send ``text`` to ``recipient_id``; raise :class:`DeliveryError` on failure."""
@@ -45,8 +49,10 @@ def sender_for(channel: str) -> Optional[Sender]:
     return _senders.get(channel)
 
 
-async def send_text(channel: str, recipient_id: str, text: str) -> None:
-    """Send ``text`` to a resident on the channel they used.
+async def send_text(channel: str, recipient_id: str, text: str,
+                    buttons: Optional[List[Dict[str, Any]]] = None) -> None:
+    """Send ``text`` to a resident on the channel they used (with ``buttons`` where it shows them:
+    the text must make sense alone, e.g. "reply 1-5", since other channels get only the text).
 
     ``recipient_id`` is the platform id (a ticket's ``sender_id``) or the conversation
     id ``"<channel>:<platform id>"`` (a handoff's); the sender always gets the platform id.
@@ -59,7 +65,10 @@ async def send_text(channel: str, recipient_id: str, text: str) -> None:
     if sender is None:
         raise DeliveryError(f"no proactive sender registered for channel {channel!r}")
     try:
-        await sender.send_text(platform_id(channel, recipient_id), text)
+        if buttons and hasattr(sender, "send_buttons"):
+            await sender.send_buttons(platform_id(channel, recipient_id), text, buttons)  # type: ignore[attr-defined]
+        else:
+            await sender.send_text(platform_id(channel, recipient_id), text)
     except DeliveryError as exc:
         raise DeliveryError(redact(exc)) from None
     except Exception as exc:  # a channel bug: logged (the log filter redacts), no secret in what callers see

@@ -60,6 +60,12 @@ def _count_failure(channel: str, kind: str) -> None:
         logger.debug("metrics.delivery_failed failed", exc_info=True)
 
 
+def _buttons(message: Message) -> Optional[List[Dict[str, Any]]]:
+    """The buttons a message carries in its payload (``{"buttons": [...]}``), if any."""
+    buttons = (message.payload or {}).get("buttons") if isinstance(message.payload, dict) else None
+    return buttons if isinstance(buttons, list) and buttons else None
+
+
 def _permanent(exc: BaseException, channel: str) -> bool:
     """The channel can never deliver this proactively (as opposed to a temporary failure)."""
     return outbound.sender_for(channel) is None or bool(getattr(exc, "permanent", False))
@@ -88,8 +94,10 @@ class Worker:
         try:
             # Well inside the lease: a send that hangs must fail here before another worker
             # takes the claim back and sends the message a second time.
-            await asyncio.wait_for(outbound.send_text(message.channel, message.sender_id, message.text),
-                                   timeout=self.settings.lease / 2)
+            buttons = _buttons(message)
+            sending = (outbound.send_text(message.channel, message.sender_id, message.text, buttons=buttons)
+                       if buttons else outbound.send_text(message.channel, message.sender_id, message.text))
+            await asyncio.wait_for(sending, timeout=self.settings.lease / 2)
         except Exception as exc:  # DeliveryError, a timeout, a bug in a sender: the message must not be lost
             return await self._failed(message, exc)
         if not await asyncio.to_thread(self.store.complete, message):
@@ -132,8 +140,10 @@ class Worker:
         from bot.conversations import append_events
 
         try:
+            buttons = _buttons(message)
             await append_events(agent, message.conversation_id,
-                                [BotUttered(message.text, metadata=dict(message.transcript or {}))])
+                                [BotUttered(message.text, data={"buttons": buttons} if buttons else None,
+                                            metadata=dict(message.transcript or {}))])
         except Exception:  # delivered already; a missing transcript line must not fail the loop
             logger.exception("Could not record outbox %s in the transcript of %s", message.id,
                              message.conversation_id)

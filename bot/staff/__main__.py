@@ -42,7 +42,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     admin = sub.add_parser("create-admin", help="create an admin (the first account)")
     user = sub.add_parser("create-user", help="create an agent or admin")
-    user.add_argument("--role", choices=["agent", "admin"], default="agent")
+    user.add_argument("--role", choices=["agent", "editor", "admin"], default="agent")
     for p in (admin, user):
         p.add_argument("--username", required=True)
         p.add_argument("--display-name")

@@ -9,8 +9,9 @@ from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
 
-#: ``agent`` answers handoffs and works on tickets; ``admin`` also manages staff accounts.
-ROLES = ("agent", "admin")
+#: ``agent`` answers handoffs and works on tickets; ``editor`` also maintains the knowledge
+#: base (FAQ, documents, re-indexing); ``admin`` can do everything, staff accounts included.
+ROLES = ("agent", "editor", "admin")
 
 
 def utcnow() -> datetime:

@@ -44,6 +44,10 @@ class Identity:
         """Admins may manage staff accounts."""
         return self.role == "admin"
 
+    def has_role(self, *roles: str) -> bool:
+        """True when the user's role is one of ``roles`` (admins have every role)."""
+        return self.role == "admin" or self.role in roles
+
     def public(self) -> dict:
         """JSON form for the API."""
         return {"id": self.id, "username": self.username, "display_name": self.display_name, "role": self.role}

@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from datetime import datetime
-from typing import Callable, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -219,11 +219,32 @@ class TicketStore:
         urgency: Optional[str] = None,
         since: Optional[datetime] = None,
         until: Optional[datetime] = None,
+        assignee: Optional[Sequence[str]] = None,
         limit: int = 100,
         offset: int = 0,
     ) -> List[Ticket]:
-        """Tickets matching every given filter, newest first (for the staff desk)."""
-        query = self._query()
+        """Tickets matching every given filter, newest first (for the staff desk).
+
+        ``assignee`` matches a ticket assigned to any of these names (a username, and the
+        display name tickets assigned as free text before the desk's staff picker carry).
+        """
+        query = self._filtered(self._query(), status=status, ticket_type=ticket_type, category=category, unit=unit,
+                               building=building, urgency=urgency, since=since, until=until, assignee=assignee)
+        query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def count(self, **filters: Any) -> int:
+        """How many tickets match the filters of :meth:`search` (for paging)."""
+        query = self._filtered(select(func.count()).select_from(Ticket), **filters)
+        with self._sessions() as session:
+            return int(session.scalar(query) or 0)
+
+    @staticmethod
+    def _filtered(query: Any, *, status: Optional[Sequence[str]] = None, ticket_type: Optional[str] = None,
+                  category: Optional[str] = None, unit: Optional[str] = None, building: Optional[str] = None,
+                  urgency: Optional[str] = None, since: Optional[datetime] = None,
+                  until: Optional[datetime] = None, assignee: Optional[Sequence[str]] = None) -> Any:
         if status:
             query = query.where(Ticket.status.in_(list(status)))
         if ticket_type:
@@ -240,9 +261,9 @@ class TicketStore:
             query = query.where(Ticket.created_at >= since)
         if until:
             query = query.where(Ticket.created_at < until)
-        query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
-        with self._sessions() as session:
-            return list(session.scalars(query))
+        if assignee:
+            query = query.where(Ticket.assignee.in_(list(assignee)))
+        return query
 
     # ------------------------------------------------------------ update
     def change_status(self, number: str, status: str, actor: str, note: Optional[str] = None) -> Ticket:

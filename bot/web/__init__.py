@@ -19,5 +19,9 @@ def blueprints() -> List[Blueprint]:
     from bot.web.console import blueprint as console  # staff desk page /console (issue 6)
     from bot.web.metrics import blueprint as metrics  # /metrics + webhook turn timing (issue 12)
     from bot.web.outbox_api import blueprint as outbox_api  # deliveries: dead letters, retry (issue 12)
+    from bot.web.desk_api import blueprint as desk_api  # canned replies, resident panel, staff, export (issue 13)
+    from bot.web.kb_review_api import blueprint as kb_review_api  # KB hit test + unanswered review (issue 13)
+    from bot.web.satisfaction_api import blueprint as satisfaction_api  # satisfaction ratings (issue 13)
+    from bot.web.kb_api import blueprint as kb_api  # KB content, re-index jobs, versions, setup (issue 13)
 
-    return [health, chat, api, outbox_api, console, metrics]
+    return [health, chat, api, outbox_api, desk_api, kb_review_api, kb_api, satisfaction_api, console, metrics]

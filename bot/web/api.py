@@ -66,8 +66,9 @@ def _token(request: Request) -> tuple:
     return (bearer, False) if bearer else (request.cookies.get(COOKIE), True)
 
 
-def authenticated(admin: bool = False) -> Callable[[Handler], Handler]:
-    """Require a valid session (and the admin role when ``admin``); sets ``request.ctx.user``."""
+def authenticated(admin: bool = False, roles: Tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    """Require a valid session (the admin role when ``admin``, one of ``roles`` when given: admins
+    pass every role check); sets ``request.ctx.user``."""
 
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
@@ -78,6 +79,8 @@ def authenticated(admin: bool = False) -> Callable[[Handler], Handler]:
                 return error(401, "unauthenticated", "Not logged in or the session expired: POST /api/login.")
             if admin and not user.is_admin:
                 return error(403, "forbidden", "This needs the admin role; ask an admin.")
+            if roles and not user.has_role(*roles):
+                return error(403, "forbidden", f"This needs the {' or '.join(('admin',) + roles)} role; ask an admin.")
             if from_cookie and request.method in ("POST", "PUT", "PATCH", "DELETE") and \
                     not (request.content_type or "").startswith("application/json"):
                 return error(415, "json_required", "Send the body as application/json.")
@@ -335,25 +338,53 @@ async def close_handoff(request: Request, handoff_id: int) -> HTTPResponse:
 
 
 # ---------------------------------------------------------------- tickets
+def _assignee_names(request: Request, wanted: str) -> list:
+    """The names an ``assignee`` filter matches: ``me`` or a username, and that account's display
+    name (tickets assigned as free text before the staff picker carry it)."""
+    if len(wanted) > 64 or not wanted.isprintable():
+        raise ValueError("assignee must be me or a staff username (GET /api/staff lists them)")
+    if wanted == "me":
+        names = [user_of(request).username, user_of(request).display_name]
+    else:
+        found = request.app.ctx.staff_store.get_user(wanted)
+        names = [wanted] if found is None else [found.username, found.display_name]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+async def ticket_filters(request: Request) -> Dict[str, Any]:
+    """The ticket filters in a request's query string (``GET /api/tickets`` and its export), as
+    keyword arguments of ``TicketStore.search``/``count``; ValueError names a malformed one."""
+    args = request.args
+    since = _parse_date(args.get("since"), "since")
+    until = _parse_date(args.get("until"), "until")
+    if until is not None and len(args.get("until", "")) <= 10:
+        until += timedelta(days=1)  # a date means "up to the end of that day"
+    filters: Dict[str, Any] = {
+        "status": [s for s in (args.get("status") or "").split(",") if s] or None,
+        "ticket_type": args.get("type") or None, "category": args.get("category") or None,
+        "unit": args.get("unit") or None, "building": args.get("building") or None,
+        "urgency": args.get("urgency") or None, "since": since, "until": until}
+    wanted = (args.get("assignee") or "").strip()
+    if wanted:
+        filters["assignee"] = await asyncio.to_thread(_assignee_names, request, wanted)
+    return filters
+
+
 @blueprint.get("/tickets")
 @authenticated()
 async def list_tickets(request: Request) -> HTTPResponse:
-    """Tickets filtered by ``status`` (comma-separated), ``category``, ``type``, ``unit``, ``building``, ``urgency``, ``since``, ``until``."""
-    args = request.args
+    """Tickets filtered by ``status`` (comma-separated), ``category``, ``type``, ``unit``, ``building``, ``urgency``,
+    ``since``, ``until``, ``assignee`` (``me`` or a username); a page of them with the ``total``."""
     try:
-        since = _parse_date(args.get("since"), "since")
-        until = _parse_date(args.get("until"), "until")
-        if until is not None and len(args.get("until", "")) <= 10:
-            until += timedelta(days=1)  # a date means "up to the end of that day"
+        filters = await ticket_filters(request)
         limit, offset = int_arg(request, "limit", 100, 1, 500), int_arg(request, "offset", 0, 0, 10**9)
     except ValueError as exc:
         return error(400, "bad_parameter", str(exc))
-    statuses = [s for s in (args.get("status") or "").split(",") if s] or None
-    tickets = await asyncio.to_thread(
-        request.app.ctx.ticket_store.search, status=statuses, ticket_type=args.get("type") or None, category=args.get("category") or None,
-        unit=args.get("unit") or None, building=args.get("building") or None, urgency=args.get("urgency") or None,
-        since=since, until=until, limit=limit, offset=offset)
-    return response.json({"tickets": [ticket_dict(t, full=False) for t in tickets]})
+    store = request.app.ctx.ticket_store
+    tickets = await asyncio.to_thread(store.search, limit=limit, offset=offset, **filters)
+    total = await asyncio.to_thread(store.count, **filters)
+    return response.json({"tickets": [ticket_dict(t, full=False) for t in tickets], "total": total,
+                          "limit": limit, "offset": offset})
 
 
 def _ticket_error(exc: Exception, number: str) -> HTTPResponse:
@@ -379,13 +410,19 @@ async def get_ticket(request: Request, number: str) -> HTTPResponse:
 @blueprint.post("/tickets/<number:str>/assign")
 @authenticated()
 async def assign_ticket(request: Request, number: str) -> HTTPResponse:
-    """Assign to ``{"assignee": ..., "note": ...}`` (an open ticket becomes assigned)."""
+    """Assign to ``{"assignee": <username>, "note": ...}``, an active staff account (an open ticket becomes assigned)."""
     data = body(request)
     assignee = str(data.get("assignee") or "").strip()
     if not assignee:
-        return error(400, "missing_assignee", "Send {\"assignee\": \"name\"}.")
+        return error(400, "missing_assignee", "Send {\"assignee\": \"username\"} (GET /api/staff lists them).")
+    # Only an active staff account: "my tickets" and the staff list rely on real usernames.
+    staff = None if len(assignee) > 64 or not assignee.isprintable() else \
+        await asyncio.to_thread(request.app.ctx.staff_store.get_user, assignee)
+    if staff is None or not staff.active:
+        return error(400, "unknown_assignee",
+                     f"{assignee[:64]!r} is not an active staff account; GET /api/staff lists the usernames.")
     try:
-        ticket = await asyncio.to_thread(request.app.ctx.ticket_store.assign, number, assignee,
+        ticket = await asyncio.to_thread(request.app.ctx.ticket_store.assign, number, staff.username,
                                          f"staff:{user_of(request).username}", data.get("note") or None)
     except (TicketNotFound, InvalidTransition) as exc:
         return _ticket_error(exc, number)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
@@ -51,10 +51,11 @@ async def database_reachable(timeout: float = DATABASE_TIMEOUT) -> bool:
         return False
 
 
-def readiness(checks: Dict[str, bool], hints: Dict[str, str]) -> response.HTTPResponse:
+def readiness(checks: Dict[str, bool], hints: Dict[str, str],
+              details: Optional[Dict[str, Any]] = None) -> response.HTTPResponse:
     """200 ``{"status": "ready"}`` when every check passed, else 503 listing what is missing and what to do."""
     missing: List[str] = [name for name, ok in checks.items() if not ok]
-    body: Dict[str, Any] = {"status": "ready" if not missing else "not ready", "checks": checks}
+    body: Dict[str, Any] = {"status": "ready" if not missing else "not ready", "checks": checks, **(details or {})}
     if missing:
         body["missing"] = missing
         body["hints"] = {name: hints[name] for name in missing if name in hints}
@@ -67,6 +68,7 @@ SERVER_HINTS = {
 }
 ACTION_HINTS = {
     "actions": "no custom actions are registered: check --actions (the `actions` package) and the log",
+    "knowledge": "the knowledge base is still loading (KNOWLEDGE_WARM_UP); it answers at full speed once done",
     "database": SERVER_HINTS["database"],
 }
 
@@ -80,9 +82,17 @@ async def ready(request: Request) -> response.HTTPResponse:
 
 
 def install_action_server_readiness(app: Sanic, actions: Callable[[], Sequence[str]]) -> None:
-    """``GET /ready`` on the action server: ``actions()`` is not empty and the database answers."""
+    """``GET /ready`` on the action server: ``actions()`` is not empty, the database answers and the
+    knowledge base's start-up load (:mod:`knowledge.warmup`) is over. A failed load does not keep the
+    replica out (tickets and handoffs still work; questions retry the load): ``knowledge_warm_up``
+    in the answer says what happened."""
 
     @app.get("/ready", name="linli_ready")
     async def _ready(_: Request) -> response.HTTPResponse:
-        checks = {"actions": bool(actions()), "database": await database_reachable()}
-        return readiness(checks, ACTION_HINTS)
+        from knowledge import warmup
+
+        warm = warmup.state()
+        checks = {"actions": bool(actions()), "database": await database_reachable(),
+                  "knowledge": warm.status != "loading"}
+        return readiness(checks, ACTION_HINTS, {"knowledge_warm_up": {
+            "status": warm.status, "mode": warm.mode, "seconds": warm.seconds, "error": warm.error}})

@@ -1,8 +1,29 @@
-"""The OpenAPI 3 document of the staff desk API (served at ``/api/openapi.json``)."""
+"""The OpenAPI 3 document of the staff desk API (served at ``/api/openapi.json``).
+
+The core routes (session, handoffs, tickets, dashboards, users, audit) are described
+here. A feature module with its own blueprint describes its routes next to them and
+registers the describer with :func:`describe` (at import time)::
+
+    from bot.web.openapi import describe, op, obj, query, path_param, S, I
+
+    @describe
+    def _paths() -> Tuple[Dict[str, Any], Dict[str, Any]]:   # (paths, schemas)
+        return {"/api/kb/faq": {"get": op("FAQ entries", obj(entries=...), tag="knowledge")}}, {}
+"""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+#: Describers of feature routes: each returns ``(paths, schemas)`` to merge into the document.
+_DESCRIBERS: List[Callable[[], Tuple[Dict[str, Any], Dict[str, Any]]]] = []
+
+
+def describe(describer: Callable[[], Tuple[Dict[str, Any], Dict[str, Any]]]) -> Callable[[], Tuple[Dict[str, Any], Dict[str, Any]]]:
+    """Register a feature's ``(paths, schemas)`` describer (a decorator; returns it unchanged)."""
+    if describer not in _DESCRIBERS:
+        _DESCRIBERS.append(describer)
+    return describer
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -30,11 +51,13 @@ def _op(summary: str, ok: Dict[str, Any], *, params: Optional[List[Dict[str, Any
 _ERROR_TEXT = {
     400: "Invalid request (the message says what to send)",
     401: "No session, or it expired: log in",
-    403: "The admin role is required",
+    403: "The user's role may not do this (admin, or editor for the knowledge base)",
     404: "Not found",
     409: "Conflict with the current state (closed, taken by someone else, invalid status change)",
+    413: "The upload is larger than the limit",
     415: "Cookie-authenticated writes must be application/json",
     429: "Too many login attempts for this username or from this address: wait",
+    502: "The action server (which holds the knowledge base) could not be reached",
     503: "The assistant is still loading",
 }
 
@@ -54,6 +77,12 @@ def _obj(**props: Any) -> Dict[str, Any]:
 
 _S, _I, _N, _B = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
 _REF = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
+
+
+# Public names for feature describers (see the module docstring).
+op, query, path_param, obj, ref = _op, _q, _p, _obj, _REF
+S, I, N, B = _S, _I, _N, _B
+ERROR = _ERROR
 
 
 def openapi_document() -> Dict[str, Any]:
@@ -102,19 +131,22 @@ def openapi_document() -> Dict[str, Any]:
             "End the handoff: the bot resumes and says so", handoff_result, params=[hid],
             errors=(401, 404, 409, 415, 503), tag="handoffs")},
         "/api/tickets": {"get": _op(
-            "Tickets, newest first", _obj(tickets={"type": "array", "items": _REF("Ticket")}),
+            "Tickets, newest first: one page (`limit`, `offset`) and the `total` matching the filters",
+            _obj(tickets={"type": "array", "items": _REF("Ticket")}, total=_I, limit=_I, offset=_I),
             params=[_q("status", "comma-separated: open, assigned, in_progress, resolved, closed"),
                     _q("category", "plumbing, electrical, elevator, doors_locks, public_area, appliance, other"),
                     _q("type", "repair or complaint"), _q("unit", "part of the unit, e.g. 3栋"),
                     _q("building", "building number or letter, e.g. 5"), _q("urgency", "urgent or normal"),
                     _q("since", "created on or after (YYYY-MM-DD or ISO time, UTC)"),
                     _q("until", "created up to this day, inclusive (YYYY-MM-DD)"),
+                    _q("assignee", "me (my tickets) or a staff username"),
                     _q("limit", "max 500", "integer"), _q("offset", "for paging", "integer")],
             errors=(400, 401), tag="tickets")},
         "/api/tickets/{number}": {"get": _op("A ticket with history and attachments", ticket, params=[number],
                                              errors=(401, 404), tag="tickets")},
         "/api/tickets/{number}/assign": {"post": _op(
-            "Assign to a member of staff", ticket, params=[number], request=_obj(assignee=_S, note=_S),
+            "Assign to a member of staff: `assignee` is the username of an active account (GET /api/staff)",
+            ticket, params=[number], request=_obj(assignee=_S, note=_S),
             errors=(400, 401, 404, 409, 415), tag="tickets")},
         "/api/tickets/{number}/status": {"post": _op(
             "Change the status with a note; the resident is notified", ticket, params=[number],
@@ -146,7 +178,7 @@ def openapi_document() -> Dict[str, Any]:
             "get": _op("Staff accounts (admin)", _obj(users={"type": "array", "items": _REF("User")}),
                        errors=(401, 403), tag="users"),
             "post": _op("Create an account (admin)", _obj(user=_REF("User")),
-                        request=_obj(username=_S, password=_S, role={"type": "string", "enum": ["agent", "admin"]},
+                        request=_obj(username=_S, password=_S, role={"type": "string", "enum": ["agent", "editor", "admin"]},
                                      display_name=_S), errors=(400, 401, 403, 409, 415), tag="users"),
         },
         "/api/users/{username}/active": {"post": _op(
@@ -181,7 +213,7 @@ def openapi_document() -> Dict[str, Any]:
                                       "enum": ["pending", "sending", "sent", "dead", "undeliverable"]},
                               attempts=_I, last_error=_S, created_at=_S, age_seconds=_I, sent_at=_S,
                               next_attempt_at=_S, claimed_by=_S),
-        "User": _obj(id=_I, username=_S, display_name=_S, role={"type": "string", "enum": ["agent", "admin"]},
+        "User": _obj(id=_I, username=_S, display_name=_S, role={"type": "string", "enum": ["agent", "editor", "admin"]},
                      active=_B),
         "Handoff": _obj(id=_I, sender_id=_S, channel=_S, language=_S,
                         reason={"type": "string", "enum": ["requested", "offer_accepted", "fallback", "complaint"]},
@@ -199,6 +231,13 @@ def openapi_document() -> Dict[str, Any]:
                        attachments={"type": "array", "items": _obj(id=_I, kind=_S, ref=_S, url=_S,
                                                                    created_at=_S)}),
     }
+    for describer in _DESCRIBERS:
+        extra_paths, extra_schemas = describer()
+        clash = (set(extra_paths) & set(paths)) | (set(extra_schemas) & set(schemas))
+        if clash:
+            raise ValueError(f"{describer.__module__} describes {sorted(clash)} again")
+        paths.update(extra_paths)
+        schemas.update(extra_schemas)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Linli staff desk API", "version": "1.0.0",

@@ -69,4 +69,16 @@ def ticket_dict(ticket: Any, full: bool = True) -> Dict[str, Any]:
              else f"/api/tickets/{ticket.number}/attachments/{a.id}"}
             for a in ticket.attachments
         ]
+        data["rating"] = _rating(ticket)
     return data
+
+
+def _rating(ticket: Any) -> Optional[Dict[str, Any]]:
+    """The resident's satisfaction rating of the ticket, ``{"rating", "comment", "at"}`` or ``None``,
+    read from the database the ticket came from (its session's, else ``DATABASE_URL``)."""
+    from sqlalchemy.orm import object_session
+
+    from bot.satisfaction.asking import rating_of
+
+    session = object_session(ticket)
+    return rating_of("ticket", ticket.number, session.get_bind() if session is not None else None)

@@ -3,7 +3,6 @@ knowledge base's unanswered-question log."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List
@@ -68,26 +67,18 @@ def open_by_age(store: Any, oldest: int = 10) -> Dict[str, Any]:
             "oldest": rows}
 
 
-def _normalise(question: str) -> str:
-    return re.sub(r"[\s\W_]+", " ", question.lower()).strip()
-
-
 def unanswered(limit: int = 200, engine: Any = None) -> Dict[str, Any]:
-    """Latest questions the knowledge base abstained on, and the most frequent ones."""
+    """Latest questions the knowledge base abstained on that nobody reviewed yet (status ``new``:
+    ignored and answered ones are off the dashboard), and the most frequent, similar ones grouped."""
     try:
+        from knowledge.question_groups import group_questions
         from knowledge.unanswered import latest as latest_unanswered
 
-        entries = latest_unanswered(limit, engine=engine)  # every replica's, from kb_unanswered
+        entries = latest_unanswered(limit, status="new", engine=engine)  # every replica's, from kb_unanswered
+        groups = group_questions(entries)
     except Exception as exc:  # a broken knowledge base must not break the desk
         return {"latest": [], "top": [], "error": f"unanswered questions unavailable: {exc}"}
-    counts: Counter = Counter()
-    example: Dict[str, str] = {}
-    for entry in entries:
-        key = _normalise(entry.get("question", ""))
-        if key:
-            counts[key] += 1
-            example.setdefault(key, entry.get("question", ""))
-    top = [{"question": example[key], "count": n} for key, n in counts.most_common(20)]
+    top = [{"question": g["question"], "count": g["count"]} for g in groups[:20]]
     latest = [{k: e.get(k) for k in ("ts", "question", "language", "confidence", "sender_id")} for e in entries]
     for entry in latest:  # a dashboard, not a resident's page: no phone numbers
         entry["question"] = mask_phones(entry.get("question"))

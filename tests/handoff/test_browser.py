@@ -110,9 +110,9 @@ async def test_login_queue_and_reply_in_the_browser(stack: Stack, accounts: dict
         saved = store.get(number)
         assert saved.status == "in_progress", (await page.evaluate(text_of("#ticket-page")), [(e.action, e.to_status, e.note) for e in saved.events])
 
-        # Dashboards draw one bar row per day.
+        # Dashboards draw one SVG bar group per day (charts.js); today's "opened" bar is not empty.
         await click(page, "#nav button[data-view='dashboards']")
-        await page.wait_for("document.querySelectorAll('#chart-per-day .bar-row').length === 30")
-        width = await page.evaluate("[...document.querySelectorAll('#chart-per-day .bar-row .bar.opened')].pop().style.width")
-        assert width.endswith("%") and float(width[:-1]) > 0
+        await page.wait_for("document.querySelectorAll('#chart-per-day svg g.group').length === 30")
+        height = await page.evaluate("Number([...document.querySelectorAll('#chart-per-day rect.s-opened')].pop().getAttribute('height'))")
+        assert height > 0
     assert "邻里小助手" in stack.say(sender, "你好")

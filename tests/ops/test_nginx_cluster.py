@@ -229,6 +229,29 @@ def test_the_action_servers_are_reached_through_the_internal_listener(cluster: C
     conn.close()
 
 
+def test_the_desk_hit_test_reaches_an_action_server_through_the_internal_listener(cluster: Cluster) -> None:
+    """The desk's hit testing runs on an action server (bot/web/hit_test.py), found through the
+    action endpoint's address: nginx's internal listener must forward it."""
+    conn = http.client.HTTPConnection("127.0.0.1", cluster.action_port, timeout=10)
+    conn.request("POST", "/kb/hit-test", body=b'{"question": "q"}',
+                 headers={"Content-Type": "application/json", "Authorization": "Bearer t"})
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.read() == b"actions"
+    conn.close()
+    assert cluster.actions.seen[-1][0] == "/kb/hit-test"
+
+
+def test_knowledge_base_uploads_may_be_larger_than_other_requests(cluster: Cluster) -> None:
+    """A 5 MB document (base64 in JSON) passes; the same body elsewhere in /api is refused by nginx."""
+    big = b'{"filename": "a.pdf", "content_base64": "' + b"A" * (5 * 1024 * 1024) + b'"}'
+    status, _, _ = cluster.request("/api/kb/documents", method="POST", body=big,
+                                   headers={"Content-Type": "application/json"})
+    assert status == 200
+    status, _, _ = cluster.request("/api/tickets/BX-1/notes", method="POST", body=big,
+                                   headers={"Content-Type": "application/json"})
+    assert status == 413
+
+
 # Last: it takes replica A out of the pool for nginx's fail_timeout.
 def test_a_replica_that_is_not_ready_or_down_is_skipped(cluster: Cluster) -> None:
     a = cluster.replicas["A"]

@@ -90,17 +90,24 @@ def test_export_and_delete_one_resident_on_request(stack: Stack, tmp_path: Path)
     store = TicketStore(create_engine(stack.database_url, future=True))
     ticket = store.create(ticket_type="repair", channel="rest", sender_id=sender, description="漏水",
                           phone="13511112222", unit="1栋101")
+    from bot.satisfaction.store import SatisfactionStore
+
+    ratings = SatisfactionStore(create_engine(stack.database_url, future=True))
+    request, _ = ratings.ask("ticket", ticket.number, f"rest:{sender}", "rest", "zh", "test", 3600)
+    ratings.answer(request.id, f"rest:{sender}", 4, "师傅很专业")
     out = tmp_path / "export.json"
     done = _privacy(stack, "export", "--channel", "rest", "--id", sender, "--out", str(out))
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text())
     assert [t["number"] for t in data["tickets"]] == [ticket.number] and data["tickets"][0]["phone"] == "13511112222"
     assert any(e.get("text") == "你好" for e in data["transcript"])
+    assert [(r["rating"], r["comment"]) for r in data["satisfaction_ratings"]] == [(4, "师傅很专业")]
     assert _privacy(stack, "delete", "--channel", "rest", "--id", sender).returncode == 1  # needs --yes
     done = _privacy(stack, "delete", "--channel", "rest", "--id", sender, "--yes")
     assert done.returncode == 0, done.stderr
     assert [e for e in stack.tracker(sender)["events"] if e["event"] == "user"] == []
     assert tickets_of(stack, sender) == []
+    assert ratings.forget(f"rest:{sender}") == 0  # the deletion removed the rating with its comment
     erased = store.get(ticket.number)
     assert erased.phone is None and erased.unit is None
     audit = _privacy(stack, "audit", "--limit", "20").stdout

@@ -1,6 +1,20 @@
-/* Linli staff desk: vanilla JS over /api (see docs/api.md). No external resources. */
+/* Linli staff desk: vanilla JS over /api (see docs/api.md). No external resources.
+ *
+ * This file is the desk's core: session, navigation, the handoff queue and conversation,
+ * tickets, deliveries and accounts. Each further feature is its own file (dashboards.js
+ * drawn with charts.js, alerts.js, kb.js, canned.js, ...) loaded after this one; it
+ * registers with window.LinliDesk:
+ *   LinliDesk.view(name, { load, rerender, roles })   a <section id="view-NAME"> shown by a nav button
+ *   LinliDesk.strings({ zh: {...}, en: {...} })        its texts (data-i18n keys)
+ *   LinliDesk.on(event, fn)                           "start" (user), "lang", "conversation" (handoff),
+ *                                                     "ticket" (ticket, page node), "queue" (handoffs)
+ * and uses LinliDesk.api / t / el / $ / $$ / lbl / fmtTime / me() / lang().
+ */
 "use strict";
 (function () {
+  const views = {};            // registered feature views: name -> { load, rerender, roles }
+  const listeners = {};        // event -> [fn]
+  function emit(event, ...args) { (listeners[event] || []).forEach((fn) => { try { fn(...args); } catch (e) { console.error(e); } }); }
   // Conversations are "<channel>:<platform id>"; the channel is shown as a tag next to the id.
   function residentId(h) {
     const prefix = h.channel + ":";
@@ -61,6 +75,7 @@
     lang = lang === "zh" ? "en" : "zh";
     localStorage.setItem("linli_console_lang", lang);
     applyLang();
+    emit("lang", lang);
     if (me) { renderQueue(lastQueue); if (current) reloadConversation(); rerenderVisible(); }
   });
 
@@ -69,9 +84,9 @@
     $$(".view").forEach((v) => { v.hidden = v.id !== "view-" + view; });
     $$("#nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
     if (view === "tickets") loadTickets();
-    if (view === "dashboards") loadDashboards();
     if (view === "users") loadUsers();
     if (view === "deliveries") { deliveryOffset = 0; loadDeliveries(); }
+    if (views[view] && views[view].load) views[view].load();
     location.hash = view;
   }
   function rerenderVisible() {
@@ -79,9 +94,9 @@
     if (!visible) return;
     const view = visible.id.replace("view-", "");
     if (view === "tickets") { if (!$("#ticket-page").hidden && $("#ticket-page").dataset.number) openTicket($("#ticket-page").dataset.number); else loadTickets(); }
-    if (view === "dashboards") loadDashboards();
     if (view === "users") loadUsers();
     if (view === "deliveries") loadDeliveries();
+    if (views[view]) (views[view].rerender || views[view].load || (() => {}))();
   }
   $$("#nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view)));
 
@@ -102,8 +117,13 @@
     $("#nav").hidden = false;
     $("#logout").hidden = false;
     $$("[data-admin]").forEach((n) => { n.hidden = user.role !== "admin"; });
+    // data-roles="admin editor": shown only to those roles (the API refuses the others anyway)
+    $$("[data-roles]").forEach((n) => { n.hidden = !n.dataset.roles.split(" ").includes(user.role); });
     const wanted = (location.hash || "#queue").slice(1);
-    show(["queue", "tickets", "dashboards", "deliveries", "users"].includes(wanted) ? wanted : "queue");
+    const allowed = ["queue", "tickets", "deliveries", "users"].concat(
+      Object.keys(views).filter((v) => !views[v].roles || views[v].roles.includes(user.role)));
+    emit("start", user);
+    show(allowed.includes(wanted) ? wanted : "queue");
     await loadQueue();
     clearInterval(queueTimer);
     queueTimer = setInterval(loadQueue, 3000);
@@ -151,29 +171,7 @@
     });
     $("#queue-empty").hidden = items.length > 0;
     $("#queue-count").textContent = items.length ? String(items.length) : "";
-    alertUrgent(items.filter((h) => h.priority === "urgent" && h.status === "queued"));
-  }
-  // Emergencies waiting for a taker: a banner on every view, a flashing title and a tone,
-  // once per new emergency (the tone needs no external resource: WebAudio).
-  const alerted = new Set();
-  let flashTimer = null;
-  function alertUrgent(urgent) {
-    const banner = $("#urgent-banner");
-    banner.hidden = urgent.length === 0;
-    banner.textContent = urgent.length ? `${t("urgent_banner")} (${urgent.length})` : "";
-    clearInterval(flashTimer);
-    document.title = t("title");
-    if (!urgent.length) return;
-    flashTimer = setInterval(() => { document.title = document.title === t("title") ? `⚠ ${t("urgent_tag")} · ${t("title")}` : t("title"); }, 1000);
-    const fresh = urgent.filter((h) => !alerted.has(h.id));
-    fresh.forEach((h) => alerted.add(h.id));
-    if (fresh.length) {
-      try {
-        const ctx = new (window.AudioContext || window.webkitAudioContext)();
-        const tone = ctx.createOscillator(); tone.frequency.value = 880; tone.connect(ctx.destination);
-        tone.start(); tone.stop(ctx.currentTime + 0.6);
-      } catch (e) { /* no audio device: the banner and title still show it */ }
-    }
+    emit("queue", items); // alerts.js: new-handoff and emergency alerts
   }
   // Waiting times tick between polls.
   setInterval(() => {
@@ -219,6 +217,7 @@
     lastTs = 0;
     renderHead(data.handoff);
     appendMessages(data.messages);
+    emit("conversation", data.handoff, data.messages);
     poll(pollToken, id);
   }
   function reloadConversation() { if (current) openConversation(current.id); }
@@ -291,6 +290,7 @@
     fill($("#filter-status"), STATUSES);
     fill($("#filter-category"), CATEGORIES);
     fill($("#filter-type"), TYPES);
+    fillAssigneeFilter();
     const deliveryStatus = $("#delivery-status");
     const chosen = deliveryStatus.value || "dead";
     deliveryStatus.replaceChildren(...DELIVERY_STATUSES.map((s) => el("option", { value: s }, t("ds_" + s))));
@@ -298,25 +298,93 @@
   }
   const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB") : "-");
 
+  // Texts of the ticket list's paging, "my tickets", assignee picker and export.
+  Object.assign(I18N.zh, { my_tickets: "我的工单", mine_option: "我负责的", export_csv: "导出 CSV", export_xlsx: "导出 Excel",
+    exporting: "正在导出…", exported: "已导出 {n} 条工单（电话已隐藏）", choose_assignee: "选择负责人…", assign_to_me: "派给我",
+    not_a_staff_account: "（非工作人员账号）", pick_assignee: "请先选择负责人" });
+  Object.assign(I18N.en, { my_tickets: "My tickets", mine_option: "assigned to me", export_csv: "Export CSV", export_xlsx: "Export Excel",
+    exporting: "Exporting…", exported: "Exported {n} tickets (phones masked)", choose_assignee: "Choose an assignee…",
+    assign_to_me: "Assign to me", not_a_staff_account: " (not a staff account)", pick_assignee: "Choose an assignee first" });
+
+  // Staff accounts for the assignee picker and names (GET /api/staff: active accounts).
+  let staff = [];
+  const staffName = (username) => { const s = staff.find((u) => u.username === username); return s ? s.display_name : username; };
+  async function loadStaff() {
+    try { staff = (await api("/api/staff")).staff; } catch (e) { /* 401 shown by api(); keep the old list */ }
+    fillAssigneeFilter();
+  }
+  function fillAssigneeFilter() {
+    const select = $("#filter-assignee");
+    if (!select) return;
+    const value = select.value;
+    select.replaceChildren(el("option", { value: "" }, t("all")), el("option", { value: "me" }, t("mine_option")),
+      ...staff.map((s) => el("option", { value: s.username }, `${s.display_name} (${s.username})`)));
+    select.value = [...select.options].some((o) => o.value === value) ? value : "";
+  }
+
+  const TICKET_PAGE = 50;
+  let ticketOffset = 0;
+  function ticketParams() {
+    const params = new URLSearchParams();
+    new FormData($("#ticket-filters")).forEach((v, k) => { if (v) params.set(k, v); });
+    return params;
+  }
   async function loadTickets() {
     $("#ticket-page").hidden = true;
     $("#ticket-table").closest(".card").hidden = false;
-    const params = new URLSearchParams();
-    new FormData($("#ticket-filters")).forEach((v, k) => { if (v) params.set(k, v); });
+    if (!staff.length) await loadStaff();  // names in the assignee column
+    const params = ticketParams();
+    params.set("limit", String(TICKET_PAGE));
+    params.set("offset", String(ticketOffset));
     const tbody = $("#ticket-table tbody");
     try {
       const data = await api("/api/tickets?" + params.toString());
-      tbody.replaceChildren(...data.tickets.map((tk) => el("tr", { class: "ticket-row", onclick: () => openTicket(tk.number) },
+      tbody.replaceChildren(...data.tickets.map((tk) => el("tr", { class: "ticket-row", "data-number": tk.number, onclick: () => openTicket(tk.number) },
         el("td", {}, el("a", { href: "#tickets" }, tk.number)), el("td", {}, lbl(tk.type)), el("td", {}, el("span", { class: "tag st-" + tk.status }, lbl(tk.status))),
         el("td", {}, lbl(tk.category)), el("td", {}, tk.location || tk.unit || "-"), el("td", { class: "desc" }, (tk.urgency === "urgent" ? "⚠ " : "") + tk.description),
-        el("td", {}, tk.assignee || "-"), el("td", {}, fmtTime(tk.created_at)))));
+        el("td", {}, tk.assignee ? staffName(tk.assignee) : "-"), el("td", {}, fmtTime(tk.created_at)))));
       if (!data.tickets.length) tbody.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("no_tickets"))));
+      const last = Math.min(data.total, ticketOffset + data.tickets.length);
+      $("#ticket-pager-info").textContent = data.total ? fmtPage(ticketOffset + 1, last, data.total) : "";
+      $("#ticket-prev").disabled = ticketOffset === 0;
+      $("#ticket-next").disabled = last >= data.total;
     } catch (e) { tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "error" }, t("error") + e.message))); }
   }
-  $("#ticket-filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadTickets(); });
+  $("#ticket-filters").addEventListener("submit", (ev) => { ev.preventDefault(); ticketOffset = 0; loadTickets(); });
+  $("#filter-mine").addEventListener("click", () => { $("#filter-assignee").value = "me"; ticketOffset = 0; loadTickets(); });
+  $("#ticket-prev").addEventListener("click", () => { ticketOffset = Math.max(0, ticketOffset - TICKET_PAGE); loadTickets(); });
+  $("#ticket-next").addEventListener("click", () => { ticketOffset += TICKET_PAGE; loadTickets(); });
+
+  // Export the filtered list (all pages): the file is fetched with the session, then saved.
+  async function exportTickets(format) {
+    const params = ticketParams();
+    params.set("format", format);
+    params.set("lang", lang);
+    const status = $("#ticket-export-status");
+    status.className = "muted";
+    status.textContent = t("exporting");
+    try {
+      const res = await fetch("/api/tickets/export?" + params.toString(), { credentials: "same-origin" });
+      if (res.status === 401) { showLogin(t("session_expired")); return; }
+      if (!res.ok) { const data = await res.json().catch(() => null); throw new Error((data && data.message) || res.statusText); }
+      const blob = await res.blob();
+      const name = (/filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "") || [])[1] || `tickets.${format}`;
+      const url = URL.createObjectURL(blob);
+      const link = el("a", { href: url, download: name, class: "hidden-link" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30000);
+      status.textContent = t("exported").replace("{n}", res.headers.get("X-Linli-Rows") || "");
+      status.dataset.file = name;
+    } catch (e) { status.className = "error"; status.textContent = t("error") + e.message; }
+  }
+  $("#ticket-export-csv").addEventListener("click", () => exportTickets("csv"));
+  $("#ticket-export-xlsx").addEventListener("click", () => exportTickets("xlsx"));
 
   async function openTicket(number) {
     const page = $("#ticket-page");
+    if (!staff.length) await loadStaff();
     const data = await api(`/api/tickets/${encodeURIComponent(number)}`);
     const tk = data.ticket;
     page.dataset.number = tk.number;
@@ -328,7 +396,13 @@
       try { await api(`/api/tickets/${encodeURIComponent(tk.number)}/${path}`, { method: "POST", body }); openTicket(tk.number); }
       catch (e) { result.textContent = t("error") + e.message; result.className = "error"; }
     };
-    const assignInput = el("input", { name: "assignee", value: tk.assignee || (me && me.username) || "" });
+    // The assignee is picked from the active staff accounts; a name from before the picker stays visible.
+    const assignSelect = el("select", { name: "assignee" }, el("option", { value: "" }, t("choose_assignee")),
+      ...staff.map((s) => el("option", { value: s.username }, `${s.display_name} (${s.username})`)));
+    if (tk.assignee && !staff.some((s) => s.username === tk.assignee)) {
+      assignSelect.append(el("option", { value: tk.assignee, disabled: "disabled" }, tk.assignee + t("not_a_staff_account")));
+    }
+    assignSelect.value = tk.assignee || "";
     const statusSelect = el("select", { name: "status" }, ...STATUSES.map((s) => el("option", { value: s }, lbl(s))));
     statusSelect.value = tk.status;
     const statusNote = el("input", { name: "note", size: 30 });
@@ -338,12 +412,18 @@
       el("h2", {}, `${tk.number} · ${lbl(tk.type)} · `, el("span", { class: "tag st-" + tk.status }, lbl(tk.status))),
       el("div", { class: "fields" }, field("unit", tk.unit), field("location", tk.location), field("building", tk.building),
         field("area", tk.area), field("category", lbl(tk.category)),
-        field("urgency", tk.urgency), field("visit_time", tk.visit_time), field("phone", tk.phone), field("assignee", tk.assignee), field("channel", `${tk.channel}:${tk.sender_id}`),
+        field("urgency", tk.urgency), field("visit_time", tk.visit_time), field("phone", tk.phone),
+        field("assignee", tk.assignee ? staffName(tk.assignee) : ""), field("channel", `${tk.channel}:${tk.sender_id}`),
         field("created", fmtTime(tk.created_at))),
       el("p", { class: "description" }, tk.description),
       el("div", { class: "actions" },
-        el("form", { id: "assign-form", onsubmit: (ev) => { ev.preventDefault(); post("assign", { assignee: assignInput.value }); } },
-          assignInput, el("button", { type: "submit" }, t("assign"))),
+        el("form", { id: "assign-form", onsubmit: (ev) => {
+          ev.preventDefault();
+          if (!assignSelect.value) { result.className = "error"; result.textContent = t("pick_assignee"); return; }
+          post("assign", { assignee: assignSelect.value });
+        } },
+          assignSelect, el("button", { type: "submit" }, t("assign")),
+          el("button", { type: "button", class: "secondary", id: "assign-me", onclick: () => post("assign", { assignee: me.username }) }, t("assign_to_me"))),
         el("form", { id: "status-form", onsubmit: (ev) => { ev.preventDefault(); post("status", { status: statusSelect.value, note: statusNote.value }); } },
           statusSelect, statusNote, el("button", { type: "submit" }, t("change_status")), el("span", { class: "muted" }, " " + t("notify_hint"))),
         el("form", { id: "note-form", onsubmit: (ev) => { ev.preventDefault(); post("notes", { note: noteInput.value }); } },
@@ -355,33 +435,10 @@
       el("h3", {}, t("history")),
       el("ol", { class: "history" }, ...tk.events.map((e) => el("li", {}, `${fmtTime(e.at)} · ${e.actor} · ${e.action}`,
         e.to_status ? ` ${lbl(e.from_status)} → ${lbl(e.to_status)}` : "", e.note ? ` · ${e.note}` : ""))));
+    emit("ticket", tk, page);
   }
 
-  // ------------------------------------------------------------ dashboards
-  function bars(rows, series) {
-    const max = Math.max(1, ...rows.flatMap((r) => series.map((s) => r[s.key])));
-    return el("div", { class: "bars" }, ...rows.map((r) => el("div", { class: "bar-row" },
-      el("span", { class: "bar-label" }, r.label),
-      ...series.map((s) => el("span", { class: "bar " + s.key, style: { width: `${(100 * r[s.key]) / max}%` }, title: `${t(s.key)}: ${r[s.key]}` }, r[s.key] ? String(r[s.key]) : "")))),
-      el("div", { class: "legend" }, ...series.map((s) => el("span", { class: "bar " + s.key }, t(s.key)))));
-  }
-  async function loadDashboards() {
-    try {
-      const [perDay, byAge, unanswered] = await Promise.all([
-        api("/api/stats/tickets-per-day?days=30"), api("/api/stats/open-by-age"), api("/api/stats/unanswered?limit=200")]);
-      $("#chart-per-day").replaceChildren(bars(perDay.days.map((d) => ({ label: d.day.slice(5), opened: d.opened, resolved: d.resolved })),
-        [{ key: "opened" }, { key: "resolved" }]));
-      $("#chart-by-age").replaceChildren(
-        bars(byAge.buckets.map((b) => ({ label: t(b.bucket), count: b.count })), [{ key: "count" }]),
-        el("h3", {}, t("oldest")),
-        el("ul", {}, ...byAge.oldest.map((o) => el("li", {}, `${o.number} · ${lbl(o.status)} · ${o.unit || "-"} · ${o.age_days}d`))));
-      $("#unanswered").replaceChildren(
-        el("div", { class: "two-col" },
-          el("div", {}, el("h3", {}, t("most_frequent")), el("ol", {}, ...unanswered.top.map((q) => el("li", {}, `${q.question} (${q.count}${t("times")})`)))),
-          el("div", {}, el("h3", {}, t("latest")), el("ul", {}, ...unanswered.latest.slice(0, 30).map((q) => el("li", {}, `${(q.ts || "").replace("T", " ").slice(0, 16)} · ${q.question}`))))),
-        unanswered.error ? el("p", { class: "error" }, unanswered.error) : "");
-    } catch (e) { /* 401 handled in api() */ }
-  }
+  // ------------------------------------------------------------ dashboards: dashboards.js
 
   // ------------------------------------------------------------ deliveries (outbox)
   const DELIVERY_STATUSES = ["dead", "pending", "undeliverable", "sent"];
@@ -442,7 +499,21 @@
     catch (e) { $("#user-error").textContent = t("error") + e.message; }
   });
 
-  // ------------------------------------------------------------ boot
-  applyLang();
-  api("/api/me").then((data) => start(data.user)).catch(() => showLogin(""));
+  // ------------------------------------------------------------ feature registry
+  window.LinliDesk = {
+    api, t, el, $, $$, lbl, fmtTime, showError,
+    me: () => me, lang: () => lang, current: () => current, show, reloadConversation, loadQueue,
+    openTicket: (number) => { show("tickets"); return openTicket(number); },   // the tickets view, on that ticket's page
+    view(name, hooks) { views[name] = hooks || {}; },
+    strings(table) { Object.keys(table).forEach((l) => { I18N[l] = Object.assign(I18N[l] || {}, table[l]); }); },
+    on(event, fn) { (listeners[event] = listeners[event] || []).push(fn); },
+  };
+
+  // ------------------------------------------------------------ boot (after every feature script registered)
+  function boot() {
+    applyLang();
+    api("/api/me").then((data) => start(data.user)).catch(() => showLogin(""));
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else setTimeout(boot, 0);
 })();
