@@ -22,7 +22,7 @@ import re
 import threading
 from datetime import datetime, timezone
 from functools import wraps
-from typing import Any, Awaitable, Callable, Dict, Union
+from typing import Any, Awaitable, Callable, Dict, Tuple, Union
 from urllib.parse import unquote
 
 from sanic import Blueprint, response
@@ -148,6 +148,15 @@ def _file_of(data: Dict[str, Any]) -> Union[tuple, HTTPResponse]:
     return filename, raw
 
 
+async def _uploaded(request: Request) -> Union[Tuple[Dict[str, Any], tuple], HTTPResponse]:
+    """The streamed JSON body and its ``(filename, bytes)`` file, or the 4xx answer."""
+    data = await _streamed_json(request)
+    if isinstance(data, HTTPResponse):
+        return data
+    found = _file_of(data)
+    return found if isinstance(found, HTTPResponse) else (data, found)
+
+
 # ---------------------------------------------------------------- FAQ
 @blueprint.get("/faq")
 @authenticated(roles=EDITORS)
@@ -215,12 +224,10 @@ async def import_faq(request: Request) -> HTTPResponse:
     from knowledge.content import ContentError
     from knowledge.faq_io import FaqTableError, read_faq_table
 
-    data = await _streamed_json(request)
-    if isinstance(data, HTTPResponse):
-        return data
-    found = _file_of(data)
-    if isinstance(found, HTTPResponse):
-        return found
+    uploaded = await _uploaded(request)
+    if isinstance(uploaded, HTTPResponse):
+        return uploaded
+    data, found = uploaded
     filename, raw = found
     mode = data.get("mode") or "merge"
     if mode not in ("merge", "replace"):
@@ -306,12 +313,10 @@ async def list_documents(request: Request) -> HTTPResponse:
 @_refusals
 async def upload_document(request: Request) -> HTTPResponse:
     """Upload a md, txt, pdf, docx or xlsx document (read at once: no text, no upload)."""
-    data = await _streamed_json(request)
-    if isinstance(data, HTTPResponse):
-        return data
-    found = _file_of(data)
-    if isinstance(found, HTTPResponse):
-        return found
+    uploaded = await _uploaded(request)
+    if isinstance(uploaded, HTTPResponse):
+        return uploaded
+    data, found = uploaded
     content = await _content(request)
     document = await asyncio.to_thread(content.add_document, found[0], found[1], _user(request))
     return response.json({"document": document.to_dict()}, status=201)
@@ -324,12 +329,10 @@ async def replace_document(request: Request, document_id: int) -> HTTPResponse:
     """Replace a document's file."""
     if not valid_id(document_id):
         return error(404, "not_found", f"No document {document_id}; GET /api/kb/documents lists them.")
-    data = await _streamed_json(request)
-    if isinstance(data, HTTPResponse):
-        return data
-    found = _file_of(data)
-    if isinstance(found, HTTPResponse):
-        return found
+    uploaded = await _uploaded(request)
+    if isinstance(uploaded, HTTPResponse):
+        return uploaded
+    data, found = uploaded
     content = await _content(request)
     document = await asyncio.to_thread(content.replace_document, document_id, found[0], found[1], _user(request))
     return response.json({"document": document.to_dict()})

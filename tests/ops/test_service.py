@@ -55,7 +55,9 @@ def test_both_servers_are_ready(ops_stack: Stack) -> None:
     assert json.loads(body) == {"status": "ready", "checks": {"model": True, "database": True}}
     status, _, body = fetch(f"{ops_stack.action_url}/ready")  # open, like /health: no action token
     assert status == 200, body
-    assert json.loads(body) == {"status": "ready", "checks": {"actions": True, "database": True}}
+    # KNOWLEDGE_WARM_UP=0 here: nothing to wait for (tests/knowledge_desk/test_warm_start.py has the load)
+    assert json.loads(body) == {"status": "ready", "checks": {"actions": True, "database": True, "knowledge": True},
+                                "knowledge_warm_up": {"status": "off", "mode": "0", "seconds": None, "error": None}}
 
 
 def test_metrics_after_rest_messages(ops_stack: Stack) -> None:

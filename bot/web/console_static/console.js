@@ -58,7 +58,12 @@
       showLogin(t("session_expired"));
       throw new Error("unauthenticated");
     }
-    if (!res.ok) throw new Error((data && data.message) || res.statusText);
+    if (!res.ok) {
+      // The error keeps the HTTP status, the API's error code and body (no_text_layer, job_running...).
+      const err = new Error((data && data.message) || res.statusText || String(res.status));
+      err.status = res.status; err.code = data && data.error; err.data = data;
+      throw err;
+    }
     return data;
   }
 

@@ -146,24 +146,7 @@
   const th = (key) => el("th", { "data-i18n": key }, t(key));
   const fmtSize = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} B`);
 
-  // Like LinliDesk.api, but a failure keeps the error code and body (no_text_layer, job_running...).
-  async function call(path, options) {
-    const opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
-    if (opts.body !== undefined && typeof opts.body !== "string") {
-      opts.body = JSON.stringify(opts.body);
-      opts.headers["Content-Type"] = "application/json";
-    }
-    const res = await fetch(path, opts);
-    let data = null;
-    try { data = await res.json(); } catch (e) { data = null; }
-    if (res.status === 401) { D.api("/api/me").catch(() => {}); }  // the desk shows its login form
-    if (!res.ok) {
-      const err = new Error((data && data.message) || res.statusText || String(res.status));
-      err.status = res.status; err.code = data && data.error; err.data = data;
-      throw err;
-    }
-    return data;
-  }
+  const call = (path, options) => D.api(path, options);  // errors carry status, code and data
   function say(node, text, kind) {
     if (!node) return;
     node.className = "kb-msg " + (kind || "ok");
