@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -83,4 +83,13 @@ class ActionDefaultFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(response="utter_default")
-        return count_failure(tracker, True)
+        events = count_failure(tracker, True)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        due = any(isinstance(e, dict) and e.get("name") == DUE_SLOT for e in events)
+        if not (due and intent == "nlu_fallback"):
+            # Rasa's own fallback reverts the message, which ends the turn; this one keeps it (it
+            # counts), so after RulePolicy's core fallback (a known intent no rule continues, e.g.
+            # a lone "5" read as inform) the prediction would be the fallback again, ten times.
+            # Listening ends the turn; only a due handoff is left to its rule.
+            events.append(FollowupAction("action_listen"))
+        return events
