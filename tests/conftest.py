@@ -44,6 +44,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iter
 
 
 @pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium, for every browser test (tests/channels/browser.py drives it)."""
+    from tests.channels.browser import find_chromium
+
+    path = find_chromium()
+    if path is None:
+        pytest.fail("Headless Chromium is required: run scripts/install_browser.sh (Debian: chromium chromium-driver)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def embed_model_dir() -> Path:
+    """The provisioned multilingual-e5-small folder (knowledge tests embed with the real model)."""
+    from knowledge.config import models_dir, resolve_model
+
+    try:
+        return resolve_model("multilingual-e5-small")
+    except FileNotFoundError:
+        pytest.fail(f"multilingual-e5-small is not in {models_dir()}: run `python -m bot.provision` first")
+
+
+@pytest.fixture(scope="session")
 def kb_stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[Stack]:
     """A second stack whose knowledge base the tests may change (the desk's knowledge-base
     page edits, uploads and re-indexes); it follows a new version within half a second and loads

@@ -5,23 +5,15 @@ from __future__ import annotations
 import json
 import urllib.request
 
-import pytest
 from sqlalchemy import create_engine
 
 from bot.tickets import TicketStore
-from tests.channels.browser import Browser, find_chromium
+from tests.channels.browser import Browser
 from tests.servers import Stack
 
 BOT_TEXTS = "[...document.querySelectorAll('.msg.bot:not(.typing):not(#linli-hello)')].map(e => e.textContent)"
 USER_TEXTS = "[...document.querySelectorAll('.msg.user')].map(e => e.textContent)"
 
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        pytest.fail("Headless Chromium is required: run scripts/install_browser.sh (Debian: chromium chromium-driver)")
-    return path
 
 
 async def send(page: Browser, text: str) -> None:

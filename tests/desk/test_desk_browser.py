@@ -12,11 +12,10 @@ import uuid
 from pathlib import Path
 from typing import Dict
 
-import pytest
 from sqlalchemy import create_engine
 
 from bot.tickets import TicketStore
-from tests.channels.browser import Browser, find_chromium
+from tests.channels.browser import Browser
 from tests.handoff.conftest import AGENT_PASSWORD, Desk, handoff_of
 from tests.handoff.resident import WidgetResident
 from tests.handoff.test_browser import click, text_of, type_into, visible
@@ -25,13 +24,6 @@ from tests.servers import Stack
 SHOTS = Path("/tmp/shots")
 WIDTH, HEIGHT = 1366, 768
 
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        pytest.fail("Headless Chromium is required: run scripts/install_browser.sh (Debian: chromium chromium-driver)")
-    return path
 
 
 async def screenshot(page: Browser, name: str) -> None:

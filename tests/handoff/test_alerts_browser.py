@@ -12,7 +12,7 @@ from bot.handoff.store import HandoffStore
 
 from tests.channels.browser import Browser
 from tests.handoff.conftest import AGENT_PASSWORD
-from tests.handoff.test_browser import chromium, click, text_of, type_into, visible  # noqa: F401 (fixture)
+from tests.handoff.test_browser import click, text_of, type_into, visible
 from tests.servers import Stack
 
 # Runs before the page's scripts: record every Notification and every tone the page starts.

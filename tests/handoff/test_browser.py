@@ -8,17 +8,10 @@ from sqlalchemy import create_engine
 
 from bot.tickets import TicketStore
 
-from tests.channels.browser import Browser, find_chromium
+from tests.channels.browser import Browser
 from tests.handoff.conftest import AGENT_PASSWORD
 from tests.servers import Stack
 
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        pytest.fail("Headless Chromium is required: run scripts/install_browser.sh (Debian: chromium chromium-driver)")
-    return path
 
 
 async def type_into(page: Browser, selector: str, text: str) -> None:

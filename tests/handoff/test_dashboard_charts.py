@@ -16,7 +16,7 @@ from knowledge.unanswered import UnansweredStore
 
 from tests.channels.browser import Browser
 from tests.handoff.conftest import ADMIN_PASSWORD, Desk
-from tests.handoff.test_browser import chromium, click, text_of, type_into, visible  # noqa: F401 (fixture)
+from tests.handoff.test_browser import click, text_of, type_into, visible
 from tests.servers import Stack
 
 # What the page shows, read back from the SVG: per day [label, opened, resolved], and so on.

@@ -14,7 +14,7 @@ import pytest
 # The action module warms the knowledge base up in a thread at import; tests load it on demand.
 os.environ.setdefault("KNOWLEDGE_WARM_UP", "0")
 
-from knowledge.config import models_dir, resolve_model  # noqa: E402
+# (embed_model_dir is in tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SOURCES = ROOT / "knowledge" / "sources"
@@ -34,14 +34,6 @@ REGULATION_MD = """# 物业管理条例
 第三十七条 物业管理用房的所有权依法属于业主。未经业主大会同意，物业服务企业不得改变物业管理用房的用途。
 """
 
-
-@pytest.fixture(scope="session")
-def embed_model_dir() -> Path:
-    """The provisioned multilingual-e5-small folder (tests need the real model)."""
-    try:
-        return resolve_model("multilingual-e5-small")
-    except FileNotFoundError:
-        pytest.fail(f"multilingual-e5-small is not in {models_dir()}: run `python -m bot.provision` first")
 
 
 @pytest.fixture(scope="session")

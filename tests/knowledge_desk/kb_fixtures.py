@@ -13,7 +13,7 @@ from typing import Iterator, Tuple
 
 import pytest
 
-from knowledge.config import KnowledgeConfig, load_config, models_dir, resolve_model
+from knowledge.config import KnowledgeConfig, load_config
 from tests.knowledge.kb_databases import BACKENDS, database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,14 +30,6 @@ REGULATION_MD = """# 物业管理条例
 第三十七条 物业管理用房的所有权依法属于业主。未经业主大会同意，物业服务企业不得改变物业管理用房的用途。
 """
 
-
-@pytest.fixture(scope="session")
-def embed_model_dir() -> Path:
-    """The provisioned multilingual-e5-small (the jobs embed with the real model)."""
-    try:
-        return resolve_model("multilingual-e5-small")
-    except FileNotFoundError:
-        pytest.fail(f"multilingual-e5-small is not in {models_dir()}: run `python -m bot.provision` first")
 
 
 @pytest.fixture(scope="session")

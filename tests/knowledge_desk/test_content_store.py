@@ -14,7 +14,7 @@ from knowledge.faq_io import FaqEntry, FaqText
 from knowledge.setup import customise, demo_facts, make_empty
 from knowledge.versions import VersionStore
 from tests.knowledge_desk.kb_fixtures import DEMO, REGULATION_MD, REGULATION_NAME, kb_db, synthetic_index  # noqa: F401
-from tests.knowledge_desk.kb_fixtures import embed_model_dir, tiny_index, tiny_sources  # noqa: F401
+from tests.knowledge_desk.kb_fixtures import tiny_index, tiny_sources  # noqa: F401
 
 
 def _store(kb_db) -> ContentStore:  # type: ignore[no-untyped-def]

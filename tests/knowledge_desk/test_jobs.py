@@ -18,7 +18,7 @@ from knowledge.faq_io import FaqEntry, FaqText
 from knowledge.jobs import JobRunning, Reindexer
 from knowledge.versions import VersionStore
 from tests.knowledge_desk.kb_fixtures import kb_db  # noqa: F401
-from tests.knowledge_desk.kb_fixtures import embed_model_dir, tiny_index, tiny_sources  # noqa: F401
+from tests.knowledge_desk.kb_fixtures import tiny_index, tiny_sources  # noqa: F401
 
 
 def _reindexer(kb_db, tmp_path: Path) -> Reindexer:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from typing import Any, AsyncIterator, Dict
 import pytest
 import pytest_asyncio
 
-from tests.channels.browser import Browser, find_chromium
+from tests.channels.browser import Browser
 from tests.handoff.conftest import Desk, create_account
 from tests.handoff.test_browser import click, text_of, type_into, visible
 from tests.servers import Stack
@@ -35,13 +35,6 @@ READY = {"faq": "#kb-faq-table tbody tr", "docs": "#kb-doc-table tbody tr", "ind
          "hit": "#kb-hit-reply", "unanswered": "#kb-unanswered-list li", "setup": "#kb-setup-form"}
 WIDTH, HEIGHT = 1366, 768
 
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        pytest.fail("Headless Chromium is required: run scripts/install_browser.sh (Debian: chromium)")
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from knowledge.faq_io import FaqEntry, FaqText, write_faq_table
 from knowledge.setup import demo_facts
 from knowledge.versions import VersionStore
 from tests.knowledge_desk.kb_fixtures import ROOT, kb_sqlite, tiny_index, tiny_sources  # noqa: F401
-from tests.knowledge_desk.kb_fixtures import embed_model_dir  # noqa: F401
 
 
 def knowledge_cli(env: dict, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine
 
 from bot.satisfaction.store import SatisfactionStore
 from bot.tickets import TicketStore
-from tests.channels.browser import Browser, find_chromium
+from tests.channels.browser import Browser
 from tests.handoff.conftest import AGENT_PASSWORD, Desk, handoff_of
 from tests.servers import Stack
 
@@ -30,13 +30,6 @@ async def screenshot(page: Browser, name: str, width: int = 1366, height: int = 
     shot = await page.send("Page.captureScreenshot", format="png")
     (SHOTS / f"sat-{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        pytest.fail("Headless Chromium is required: run scripts/install_browser.sh (Debian: chromium chromium-driver)")
-    return path
 
 
 def ratings(stack: Stack) -> SatisfactionStore:
