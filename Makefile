@@ -21,7 +21,7 @@ help:
 	@echo "make shell      chat in the terminal with the running service"
 	@echo "make wheelhouse every wheel in wheelhouse/ for an air-gapped install (docs/deploy.md)"
 	@echo "make bench-nlu  NLU benchmark (BENCH_ARGS='--dataset own|banking77|clinc150')"
-	@echo "make bench-rag  knowledge-base benchmark"
+	@echo "make bench-rag  knowledge-base benchmark: retrieval, latency, answer quality (BENCH_ARGS='--parts quality --force')"
 	@echo "make bench-dialogue  conversation suite pass rates + follow-up accuracy (BENCH_ARGS='--category emergency')"
 	@echo "make bench-load simulated residents through nginx, 1 then 2 replicas (BENCH_ARGS='--residents 50 --minutes 5 --mode paced|saturation')"
 

@@ -34,6 +34,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import language_of
 from actions.fallback import count_failure
+from actions.incidents import outage_reply
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,10 @@ class ActionAnswerQuestion(Action):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         lang = language_of(tracker)
         turn = _user_messages(tracker) or None
+        told = await outage_reply(tracker, text, lang)  # an active incident answers "停水了吗？" first
+        if told:
+            dispatcher.utter_message(text=told)
+            return []
         context = _slot_context(tracker, turn, lang)
         out_of_scope = intent == OUT_OF_SCOPE
         if out_of_scope and context is None:

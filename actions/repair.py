@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import places
+from actions import incidents, places
 from actions.common import language_of, resident_of, ticket_store, turn_key
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 #: Slots of one repair report; cleared after it is filed or cancelled. The place
 #: and phone stay: the same resident usually reports for the same flat.
 REPORT_SLOTS = ("repair_description", "repair_category", "urgency", "visit_time", "repair_confirmed",
-                "location_partial", "form_retries", "confirm_edit")
+                "location_partial", "form_retries", "confirm_edit", "incident_id", "incident_other")
 
 
 def place_fields(tracker: Tracker) -> Dict[str, Any]:
@@ -42,6 +42,11 @@ class ActionSubmitRepair(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         reset = [SlotSet(slot, None) for slot in REPORT_SLOTS]
+        if tracker.get_slot("incident_id") and tracker.get_slot("incident_other") is False:
+            # The same problem as an active incident: linked to it instead of a new ticket.
+            if not await incidents.link_report(dispatcher, tracker):
+                dispatcher.utter_message(response="utter_ticket_failed")
+            return reset
         if tracker.get_slot("repair_confirmed") is not True:
             dispatcher.utter_message(response="utter_repair_cancelled")
             return reset

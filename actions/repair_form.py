@@ -29,7 +29,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import places
+from actions import incidents, places
 from actions.common import language_of
 from actions.form_turn import (
     ASIDE_INTENTS,
@@ -69,7 +69,7 @@ logger = logging.getLogger(__name__)
 #: Invalid answers to one question before the text is accepted as given.
 MAX_INVALID = 2
 #: Helper slots the form keeps besides its questions.
-AUX_SLOTS = ("location", "location_partial", "form_retries", "confirm_edit")
+AUX_SLOTS = ("location", "location_partial", "form_retries", "confirm_edit", incidents.SLOT_ID, incidents.SLOT_OTHER)
 _INVALID_RESPONSES = {
     "repair_description": "utter_invalid_description",
     "unit": "utter_invalid_unit",
@@ -114,12 +114,13 @@ class ValidateRepairForm(FormValidationAction):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        """The visit time is asked only for non-urgent problems inside a flat."""
+        """The visit time is asked only for non-urgent problems inside a flat; an active incident
+        that matches the report adds its question (actions/incidents.py)."""
         place = places.from_json(tracker.get_slot("location"))
         needs_visit = (place is None or places.is_flat(place)) and tracker.get_slot("urgency") != "urgent"
         if isinstance(place, str):  # free text: we cannot tell, staff will call
             needs_visit = False
-        return [s for s in domain_slots if s != "visit_time" or needs_visit]
+        return incidents.required_slots([s for s in domain_slots if s != "visit_time" or needs_visit], tracker)
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -143,6 +144,9 @@ class ValidateRepairForm(FormValidationAction):
                 return [ActionExecutionRejected(self.form_name())]
             values = await self._interpret(dispatcher, tracker, requested, answer, corrections)
         tracker.add_slots([SlotSet(k, v) for k, v in values.items()])
+        matched = await incidents.find_incident(tracker)  # an active incident this report may be
+        values.update(matched)
+        tracker.add_slots([SlotSet(k, v) for k, v in matched.items()])
         validated = await self.get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(validated)
         events: List[EventType] = [SlotSet(k, v) for k, v in values.items() if k in AUX_SLOTS]
@@ -213,7 +217,8 @@ class ValidateRepairForm(FormValidationAction):
     def _prefill(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> Dict[str, Any]:
         """The message that starts the report: whatever it already says."""
         text = latest_text(tracker)
-        values: Dict[str, Any] = {"form_retries": None, "confirm_edit": False, "repair_confirmed": None}
+        values: Dict[str, Any] = {"form_retries": None, "confirm_edit": False, "repair_confirmed": None,
+                                  incidents.SLOT_ID: None, incidents.SLOT_OTHER: None}
         description = clean_description(text)
         if description and not names_a_problem(description):
             description = None  # "i wnat to report a repiar": ask what the problem is
@@ -240,6 +245,8 @@ class ValidateRepairForm(FormValidationAction):
     def _answer(self, requested: str, tracker: Tracker) -> Optional[Dict[str, Any]]:
         """Slots filled by reading the message as the answer to ``requested``; None if it is not one."""
         text, intent = latest_text(tracker), latest_intent(tracker)
+        if requested == incidents.SLOT_OTHER:  # "is your problem something else?" (an active incident)
+            return incidents.answer_values(text)
         if not text or (text.startswith("/") and requested != "repair_confirmed"):
             return None
         lang = language_of(tracker)
@@ -347,6 +354,8 @@ class ValidateRepairForm(FormValidationAction):
     ) -> Dict[str, Any]:
         """A hint the first time; the second time the text is accepted as given."""
         count = _retries(tracker, requested) + 1
+        if requested == incidents.SLOT_OTHER:
+            return incidents.unclear(dispatcher, count, lang)
         if count < MAX_INVALID or requested == "repair_confirmed" or not text or text.startswith("/"):
             partial = places.from_json(tracker.get_slot("location_partial")) if requested == "unit" else None
             # A partial place is asked for specifically, and the confirmation asks what to change.

@@ -14,6 +14,9 @@ Parts:
   search10k  `search` latency (embed + FAISS + BM25 + fusion) on a 10k-chunk index
   latency    `ask` latency p50/p95 for each generator backend
   faiss      FAISS search p50/p99 and recall@10 vs exact at 10k/100k/1M synthetic vectors
+  quality    answer quality on benchmarks/answer_quality.yml: key-fact recall, unsupported sentences,
+             answer length per answering mode (benchmarks/bench_answers.py; --answer-modes, --gen-limit,
+             --generate, --llm-url, --start-llm-server)
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))  # sibling modules (dstc10_entities)
 
+import bench_answers  # noqa: E402
 from knowledge import store  # noqa: E402
 from knowledge.config import load_config, resolve_model  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-PARTS = ("tune", "own", "dstc10", "ingest", "search10k", "latency", "faiss")
+PARTS = ("tune", "own", "dstc10", "ingest", "search10k", "latency", "faiss", "quality")
 MODES = ("vector", "bm25", "hybrid")
 MIN_ANSWERED = 0.90  # share of answerable dev questions the abstention threshold must still answer
 
@@ -592,12 +596,15 @@ def report() -> str:
                     lines.append(f"| {int(n):,} | {kind} | {p} | {r['build_s']} | {run['p50_ms']} | {run['p99_ms']} | "
                                  f"{run['recall@10']:.3f} |")
         lines.append("")
+    q = load("quality")
+    if q:
+        lines += [bench_answers.table(q), f"(measured {q['machine']['date']}, {q['machine']['cpu']})", ""]
     return "\n".join(lines)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--parts", default="own,dstc10,search10k,ingest,latency,faiss",
+    p.add_argument("--parts", default="own,dstc10,search10k,ingest,latency,faiss,quality",
                    help=f"comma-separated subset of {','.join(PARTS)}")
     p.add_argument("--force", action="store_true", help="recompute cached parts")
     p.add_argument("--report", action="store_true", help="only print the Markdown tables")
@@ -610,9 +617,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--faiss-sizes", default="10000,100000,1000000")
     p.add_argument("--faiss-types", default="flat,hnsw,ivf")
     p.add_argument("--hnsw-max", type=int, default=1_000_000, help="skip HNSW above this size (slow to build)")
+    bench_answers.add_arguments(p)
     args = p.parse_args(argv)
     if not args.report:
-        needs_index = {"tune", "own", "search10k", "latency"}
+        needs_index = {"tune", "own", "search10k", "latency", "quality"}
         parts = [x.strip() for x in args.parts.split(",") if x.strip()]
         unknown = set(parts) - set(PARTS)
         if unknown:
@@ -621,7 +629,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             p.error(f"no index at {args.index}: run `python -m knowledge ingest knowledge/sources "
                     f"../shared/datasets/property_regulations_zh --index {args.index}` first")
         fns = {"tune": part_tune, "own": part_own, "dstc10": part_dstc10, "ingest": part_ingest, "search10k": part_search10k,
-               "latency": part_latency, "faiss": part_faiss}
+               "latency": part_latency, "faiss": part_faiss, "quality": bench_answers.part_quality}
         for part in parts:
             cached(part, args.force, lambda: fns[part](args))
     print(report())

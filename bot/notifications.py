@@ -31,7 +31,7 @@ import asyncio
 import logging
 import time
 from functools import lru_cache
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.engine import Engine
@@ -72,6 +72,20 @@ def status_message(ticket: Ticket, event: TicketEvent) -> str:
     if event.to_status == "resolved":
         lines.append(render("utter_ticket_resolved_hint", lang))
     return "\n".join(lines)
+
+
+def ticket_template(ticket: Ticket, event: TicketEvent) -> Dict[str, Any]:
+    """The ``ticket_update`` template message for ``event`` (sent where a channel needs one: WeChat
+    outside its customer-service window, :mod:`bot.channels.wechat_delivery`), in the ticket's language."""
+    from bot.channels.wechat_delivery import format_time
+
+    lang = "en" if (ticket.language or "").startswith("en") else "zh"
+    return {"name": "ticket_update", "fields": {
+        "number": ticket.number, "type": label("type", ticket.type, lang),
+        "status": label("status", event.to_status, lang),
+        "note": event.note if event.note and event.action == "status" else "",
+        "time": format_time(event.at),
+    }}
 
 
 def _is_notifiable(event: TicketEvent) -> bool:
@@ -164,9 +178,9 @@ class Notifier:
         ``rating``: the satisfaction request and prompt of a resolved ticket (:meth:`rating_prompt`),
         appended to the message with buttons 1–5 (where the channel has them).
         """
-        text, payload = status_message(ticket, event), None
+        text, payload = status_message(ticket, event), {"template": ticket_template(ticket, event)}
         if rating is not None:
-            text, payload = f"{text}\n{rating[1]}", {"buttons": buttons()}
+            text, payload = f"{text}\n{rating[1]}", {**payload, "buttons": buttons()}
         message_id, _created = self.outbox.enqueue(
             ticket.channel, ticket.sender_id, text, "notification", dedupe_key=f"ticket-event:{event.id}",
             payload=payload, transcript={"notification": ticket.number},

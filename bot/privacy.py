@@ -18,7 +18,8 @@ Command line (``source scripts/env.sh`` first, so it uses the service's database
   :func:`purge` every ``LINLI_RETENTION_INTERVAL_SECONDS``; conversations inactive for
   longer are deleted, resolved/closed tickets and ended handoffs older than that are
   anonymised (reporter, phone, address, photos removed; the ticket stays for statistics),
-  waiting photos are deleted.
+  waiting photos and media (photos, voice: bot/media) no ticket refers to any more are deleted.
+- **Export and erasure** include the resident's media (records and files).
 - **Identity migration**: conversations and handoffs written before identities were
   namespaced get their ``"<channel>:"`` prefix (:func:`migrate_identities`, run at start).
 """
@@ -298,10 +299,30 @@ def export_resident(channel: str, platform_id: str, engine: Optional[Engine] = N
             ratings = [{"subject_type": r.subject_type, "subject_id": r.subject_id, "rating": r.rating,
                         "comment": r.comment, "asked_at": r.asked_at, "answered_at": r.answered_at}
                        for r in conn.execute(select(rt).where(rt.c.resident == conversation).order_by(rt.c.id))]
+    media = _media_export(engine, conversation) if "media" in tables else []
     return {"resident": {"channel": channel, "id": platform_id, "conversation": conversation},
             "exported_at": datetime.now(timezone.utc).isoformat(), "tickets": ticket_data,
             "handoffs": handoffs, "pending_photos": photos, "transcript": transcript,
-            "outgoing_messages": outgoing, "unanswered_questions": unanswered, "satisfaction_ratings": ratings}
+            "outgoing_messages": outgoing, "unanswered_questions": unanswered, "satisfaction_ratings": ratings,
+            "media": media}
+
+
+def _media_export(engine: Engine, conversation: str) -> List[Dict[str, Any]]:
+    """The resident's photos and voice messages (bot/media): each record with its bytes in base64."""
+    import base64
+
+    from bot.media import MediaNotFound, media_store
+
+    store = media_store(engine)
+    found: List[Dict[str, Any]] = []
+    for record in store.list_for(conversation):
+        item = record.as_dict()
+        try:
+            item["content_base64"] = base64.b64encode(store.read(record.id)[1]).decode("ascii")
+        except MediaNotFound:
+            item["content_base64"] = None  # the record outlived its file
+        found.append(item)
+    return found
 
 
 def _anonymise_tickets(engine: Engine, where: Any) -> int:
@@ -369,6 +390,10 @@ def delete_resident(channel: str, platform_id: str, engine: Optional[Engine] = N
         from bot.satisfaction.store import SatisfactionStore
 
         done["satisfaction_ratings"] = SatisfactionStore(engine).forget(conversation)
+    if "media" in tables:  # photos and voice messages, with their files (bot/media)
+        from bot.media import media_store
+
+        done["media"] = media_store(engine).delete_for(conversation)
     try:
         from bot.channels.state import kv_store
 
@@ -385,6 +410,20 @@ def delete_resident(channel: str, platform_id: str, engine: Optional[Engine] = N
 
 
 # ---------------------------------------------------------------- retention
+def _purge_media(engine: Engine, cutoff: float) -> int:
+    """Delete media older than ``cutoff`` that no ticket or waiting photo refers to any more."""
+    from bot.media import media_id_of, media_store
+
+    refs: List[str] = []
+    tables = _tables(engine)
+    with engine.connect() as conn:
+        if "ticket_attachments" in tables:
+            refs += [r for (r,) in conn.execute(text("SELECT ref FROM ticket_attachments WHERE ref LIKE 'media:%'"))]
+        if "channel_pending_photos" in tables:
+            refs += [r for (r,) in conn.execute(text("SELECT ref FROM channel_pending_photos WHERE ref LIKE 'media:%'"))]
+    return media_store(engine).purge(cutoff, keep=[m for m in map(media_id_of, refs) if m])
+
+
 def purge(days: int, engine: Optional[Engine] = None, now: Optional[float] = None,
           dry_run: bool = False) -> Dict[str, int]:
     """Delete or anonymise what is older than ``days`` (see the module docstring)."""
@@ -415,6 +454,8 @@ def purge(days: int, engine: Optional[Engine] = None, now: Optional[float] = Non
 
             with engine.begin() as conn:
                 done["pending_photos"] = conn.execute(delete(pt).where(pt.c.created_at < cutoff)).rowcount or 0
+        if "media" in _tables(engine):
+            done["media"] = _purge_media(engine, cutoff)
     trackers = tracker_engine()
     if trackers is not None:
         stale = ("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :c")

@@ -63,9 +63,13 @@ def all_metadata() -> List["MetaData"]:
     from bot.channels.state import metadata as channel_state
     from bot.desk.canned import Base as canned_replies
     from bot.handoff.models import Base as handoffs
+    from bot.incidents.models import metadata as incidents
+    from bot.media.models import metadata as media
+    from bot.notices.models import metadata as notices
     from bot.notifications import metadata as notifications
     from bot.outbox.models import metadata as outbox
     from bot.privacy import metadata as privacy
+    from bot.residence.models import metadata as residence
     from bot.satisfaction.models import metadata as satisfaction
     from bot.staff.models import Base as staff
     from bot.tickets.models import Base as tickets
@@ -73,7 +77,8 @@ def all_metadata() -> List["MetaData"]:
     from knowledge.tables import metadata as knowledge_base
 
     return [tickets.metadata, handoffs.metadata, staff.metadata, channel_state, notifications, privacy,
-            knowledge_base, outbox, knowledge_content, canned_replies.metadata, satisfaction]
+            knowledge_base, outbox, knowledge_content, canned_replies.metadata, satisfaction, media,
+            residence, notices, incidents]
 
 
 def owned_tables() -> FrozenSet[str]:

@@ -243,6 +243,7 @@ def services() -> List[Tuple[str, Step, Step]]:
     """
     from bot.handoff import hub  # imported here: the stores load only when the server starts
     from bot import notifications
+    from bot.incidents import service as incidents
     from bot.outbox import service as outbox
 
     return [
@@ -250,6 +251,7 @@ def services() -> List[Tuple[str, Step, Step]]:
         ("stores", _start_stores, _nothing),
         ("outbox", outbox.start, outbox.stop),  # delivers notifications, agent replies, late answers
         ("ticket notifications", notifications.start, notifications.stop),  # status change → outbox
+        ("incidents", incidents.start, incidents.stop),  # early-warning clusters, resolution messages → outbox
         ("desk wake-ups", hub.start, hub.stop),  # over Redis pub/sub when REDIS_URL is set
         ("event consumers", _start_consumers, partial(_stop_task, name="linli_consumer")),
         ("handoff timeouts", _start_timeouts, partial(_stop_task, name="linli_timeouts")),

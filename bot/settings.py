@@ -390,6 +390,16 @@ class Notifications(Area):
 
 
 @dataclass(frozen=True)
+class Incidents(Area):
+    """Incidents and early warning (``bot.incidents``): a cluster is ``cluster_size`` repair tickets
+    of one category in one building within ``cluster_hours``; the server looks every ``check_interval``."""
+
+    cluster_size: int = env_field("LINLI_INCIDENT_CLUSTER_SIZE", 3, parse=_count, minimum=2)
+    cluster_hours: float = env_field("LINLI_INCIDENT_CLUSTER_HOURS", 2.0, minimum=0.01)
+    check_interval: float = env_field("LINLI_INCIDENT_CHECK_INTERVAL", 30.0, minimum=0.1)
+
+
+@dataclass(frozen=True)
 class Satisfaction(Area):
     """Satisfaction ratings (``bot.satisfaction``): residents are asked for a 1–5 rating when a
     handoff ends and when a ticket is resolved; a request unanswered for ``expiry_hours`` lapses."""
@@ -419,6 +429,21 @@ class WeChat(Area):
     reply_timeout: float = env_field("WECHAT_REPLY_TIMEOUT", 4.0)
     dedupe_ttl: float = env_field("WECHAT_DEDUPE_TTL", 3600.0)  # WeChat retries within ~15 s
     timestamp_window: float = env_field("WECHAT_TIMESTAMP_WINDOW", 300.0)
+    # Delivery rules (bot/channels/wechat_delivery.py): customer-service messages within the window
+    # after a resident's message, at most cs_quota of them; template messages (模板消息) otherwise.
+    cs_window_hours: float = env_field("WECHAT_CS_WINDOW_HOURS", 48.0, minimum=0.01)
+    cs_quota: int = env_field("WECHAT_CS_QUOTA", 20, parse=_count, minimum=0)
+    templates: str = env_field("WECHAT_TEMPLATES", "")  # YAML file of template messages; empty: none
+
+    def check(self) -> None:
+        """A ``WECHAT_TEMPLATES`` file that cannot be used refuses start-up, naming the problem."""
+        if self.templates:
+            from bot.channels.wechat_delivery import load_templates
+
+            try:
+                load_templates(self.templates)
+            except ValueError as exc:
+                raise SettingError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -430,6 +455,17 @@ class Telegram(Area):
     webhook_url: str = env_field("TELEGRAM_WEBHOOK_URL", "")
     api_base_url: str = env_field("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
     polling: bool = env_field("TELEGRAM_POLLING", False)
+
+
+@dataclass(frozen=True)
+class Media(Area):
+    """Photos and voice messages Linli keeps (``bot.media``): where, how large, how long a download may take.
+    The allowed types are fixed in ``bot.media.sniff`` (recognised by their bytes, never the declared type)."""
+
+    dir: str = env_field("LINLI_MEDIA_DIR", "var/media")  # the folder backend's root
+    max_image_mb: float = env_field("LINLI_MEDIA_MAX_IMAGE_MB", 10.0, minimum=0.01)
+    max_voice_mb: float = env_field("LINLI_MEDIA_MAX_VOICE_MB", 2.0, minimum=0.01)
+    download_timeout: float = env_field("LINLI_MEDIA_DOWNLOAD_TIMEOUT", 10.0, minimum=0.1)  # seconds
 
 
 @dataclass(frozen=True)
@@ -497,9 +533,9 @@ class Operations(Area):
 #: Every area, by its name in :class:`LinliSettings`.
 AREAS: Dict[str, Type[Area]] = {
     "network": Network, "paths": Paths, "databases": Databases, "redis": Redis, "security": Settings,
-    "handoff": Handoff, "staff": Staff, "outbox": Outbox, "notifications": Notifications,
+    "handoff": Handoff, "staff": Staff, "outbox": Outbox, "notifications": Notifications, "incidents": Incidents,
     "satisfaction": Satisfaction, "community": Community, "wechat": WeChat, "telegram": Telegram,
-    "knowledge": Knowledge, "operations": Operations,
+    "knowledge": Knowledge, "operations": Operations, "media": Media,
 }
 
 
@@ -516,12 +552,14 @@ class LinliSettings:
     staff: Staff
     outbox: Outbox
     notifications: Notifications
+    incidents: Incidents
     satisfaction: Satisfaction
     community: Community
     wechat: WeChat
     telegram: Telegram
     knowledge: Knowledge
     operations: Operations
+    media: Media
 
     @property
     def channels(self) -> Channels:

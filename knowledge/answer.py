@@ -2,24 +2,31 @@
 
 Decision rules (thresholds in config.yml, calibrated in docs/benchmarks.md):
 1. best hit's cosine < ``abstain_below_<lang>``      -> abstain (offer a human)
-2. best hit is a curated FAQ with cosine >= ``extractive_faq_above_<lang>`` -> its answer verbatim
-3. otherwise generate from the top passages; if the text is empty, echoes the
-   question, loops, states unsupported facts (grounding check) or strays from
-   the passages' wording (support ratio < ``min_support``) -> best passage.
+2. best hit is a curated FAQ with cosine >= ``extractive_faq_above_<lang>`` -> its answer (fitted, see below)
+3. otherwise generate from the top passages; if the generator fails or times out,
+   says the passages do not answer, echoes the question, loops, states unsupported
+   facts (grounding check) or strays from the passages' wording (support ratio <
+   ``min_support``) -> the extractive answer from the best passage.
+
+Extractive answers are concise by default (``answer_style``, :mod:`knowledge.concise`):
+a regulation article is cut to the sentence(s) that answer the question behind a lead
+("根据《…》第N条："), and an FAQ answer is fitted to the question (no bare "需要。" for a
+"how" question); ``answer_style: verbatim`` returns the passage as stored.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from . import store
+from . import concise, store
 from .config import KnowledgeConfig, load_config, resolve_model
 from .embedding import get_embedder
-from .generation import Generator, make_generator
+from .generation import Generator, make_generator, says_not_known
 from .grounding import support_ratio, unsupported_facts
 from .lang import detect_language
 from .records import citation
@@ -30,6 +37,7 @@ NO_ANSWER = {
     "en": "Sorry, the knowledge base has no answer to that question. Would you like me to connect you with a staff member?",
 }
 SOURCE_LABEL = {"zh": "来源：", "en": "Source: "}
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,6 +54,7 @@ class Answer:
     timings: Dict[str, float] = field(default_factory=dict)
     unsupported: List[str] = field(default_factory=list)
     generated: str = ""             # raw model output (also when rejected)
+    lead: str = ""                  # the concise answer's opening words ("根据《…》第N条："), part of ``answer``
 
     def to_dict(self) -> Dict:
         """JSON form of ``ask --json``."""
@@ -140,35 +149,81 @@ class Answerer:
 
         top = hits[0]
         if top.chunk.kind == "faq" and decision >= self.cfg.extractive_faq_above(lang) and not force_generate:
+            lead, text = self.extract(question, top, lang)
             timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-            return Answer(question, lang, top.chunk.text, False, "extractive", conf, [self._cite(top, lang)], timings)
+            return Answer(question, lang, text, False, "extractive", conf, [self._cite(top, lang)], timings,
+                          lead=lead)
 
         used = [h for h in hits[: self.cfg.context_passages] if h.chunk.language == lang] or [top]
-        passages = [h.chunk.text for h in used]
         support = [f"{citation(h.chunk, lang)} {h.chunk.title} {h.chunk.text}" for h in used]
         generated, bad = "", []
         if self.backend != "extractive":
-            generated = self.generator.generate(question, passages, lang)
-            bad = unsupported_facts(generated, support, question)
-            ratio = support_ratio(generated, support)
-            if generated and ratio < self.cfg.min_support:
-                bad = bad + [f"support {ratio:.2f} < {self.cfg.min_support}"]
+            generated, bad = self._generate(question, used, lang, support)
         timings["generate_ms"] = round((time.perf_counter() - t1) * 1000, 1)
-        if (generated and not bad and not _echo(generated, question) and not _repetitive(generated)
-                and detect_language(generated) in (lang, None)):
+        if generated and not bad:
+            bad = _style_problems(generated, question, lang)
+        if generated and not bad:
             answer = Answer(question, lang, generated, False, "generated", conf, [self._cite(h, lang) for h in used],
                             timings, [], generated)
-        else:  # weak model: the best passage is always correct
-            answer = Answer(question, lang, top.chunk.text, False, "fallback", conf, [self._cite(top, lang)],
-                            timings, bad, generated)
+        else:  # weak model, endpoint down or no generator: the best passage is always correct
+            lead, text = self.extract(question, top, lang)
+            answer = Answer(question, lang, text, False, "fallback", conf, [self._cite(top, lang)],
+                            timings, bad, generated, lead)
         timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return answer
+
+    def _generate(self, question: str, used: List[Hit], lang: str, support: List[str]) -> tuple:
+        """(model output, reasons to reject it); a failing generator is a rejection, never an error."""
+        generator = self.generator
+        if getattr(generator, "labelled", False):  # it cites: give each passage its source name
+            passages = [f"{citation(h.chunk, lang)}：{h.chunk.text}" for h in used]
+        else:
+            passages = [h.chunk.text for h in used]
+        try:
+            generated = generator.generate(question, passages, lang)
+        except Exception as exc:  # timeout, endpoint down, model crash: the extractive answer instead
+            log.warning("generator %s failed for %r: %s", getattr(generator, "name", "?"), question, exc)
+            return "", [f"generator failed: {type(exc).__name__}: {exc}"]
+        if says_not_known(generated):
+            return generated, ["generator: the passages do not answer it"]
+        bad = unsupported_facts(generated, support, question)
+        ratio = support_ratio(generated, support)
+        if generated and ratio < self.cfg.min_support:
+            bad = bad + [f"support {ratio:.2f} < {self.cfg.min_support}"]
+        return generated, bad
+
+    def extract(self, question: str, hit: Hit, lang: str) -> tuple:
+        """(lead, answer text) from one passage without a model: concise or verbatim (``answer_style``)."""
+        chunk = hit.chunk
+        if self.cfg.answer_style == "verbatim":
+            return "", chunk.text
+        try:
+            if chunk.kind == "faq":
+                return "", concise.fit_faq_answer(question, chunk.text, lang, self.embedder)
+            lead, body = concise.regulation_reply(question, chunk, lang, self.embedder,
+                                                  max_chars=self.cfg.concise_max_chars)
+            return lead, lead + body
+        except Exception:  # never lose an answer to the shortening step
+            log.exception("concise answer failed for %r; answering with the passage", question)
+            return "", chunk.text
 
     @staticmethod
     def _cite(hit: Hit, lang: str) -> Dict:
         c = hit.chunk
         return {"citation": citation(c, lang), "source": c.source, "chunk_id": c.chunk_id, "title": c.title,
                 "faq_id": c.faq_id or None, "article": c.article, "score": round(hit.dense, 4)}
+
+
+def _style_problems(answer: str, question: str, lang: str) -> List[str]:
+    """Why a grounded model answer still cannot be sent (empty when it can)."""
+    problems = []
+    if _echo(answer, question):
+        problems.append("echoes the question")
+    if _repetitive(answer):
+        problems.append("repeats itself")
+    if detect_language(answer) not in (lang, None):
+        problems.append(f"not in {lang}")
+    return problems
 
 
 def _echo(answer: str, question: str) -> bool:

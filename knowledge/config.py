@@ -30,6 +30,8 @@ class KnowledgeConfig:
     llm_model: str = ""
     llm_api_key_env: str = "KNOWLEDGE_LLM_API_KEY"
     llm_timeout_s: float = 20.0
+    llm_connect_timeout_s: float = 3.0
+    llm_cooldown_s: float = 30.0
     max_new_tokens: int = 80
     n_threads: int = 1
     embed_threads: int = 1
@@ -41,6 +43,8 @@ class KnowledgeConfig:
     extractive_faq_above_zh: float = 0.90
     extractive_faq_above_en: float = 0.85
     min_support: float = 0.8
+    answer_style: str = "concise"
+    concise_max_chars: int = 180
     unanswered_log: str = "var/knowledge/unanswered.jsonl"
     version_cache: str = "var/knowledge_versions"
     hf_cache: str = "var/knowledge/hf_cache"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
+import time
 from pathlib import Path
 from typing import Dict, List, Optional, Protocol
 
@@ -226,29 +228,92 @@ class TransformersGenerator:
         return _clean(text)
 
 
+class GeneratorUnavailable(RuntimeError):
+    """The generator cannot answer now (endpoint down, timed out, in its cool-down): answer extractively."""
+
+
+# Instruction for an OpenAI-compatible endpoint (an instruction-tuned model: Qwen, DeepSeek, Llama …):
+# answer only from the numbered passages, name the source, and say so when they do not answer.
+_CITED_SYSTEM = {
+    "zh": "你是物业客服。只根据下面编号的资料，用一到三句中文简短回答业主的问题，并注明依据的来源"
+          "（照抄资料前的来源名称，例如《物业管理条例》第十四条）。资料里没有答案时，只回答：" + "资料中没有相关信息。"
+          "不要编造资料中没有的电话、金额、日期、时间或规定。",
+    "en": "You are a property service agent. Answer the resident's question in one to three short English "
+          "sentences using only the numbered information below, and name the source you used (copy the "
+          "source name given before the information, e.g. 《物业管理条例》第十四条 or FAQ — Parking). If the "
+          "information does not answer the question, reply only: I don't know. Never add phone numbers, "
+          "prices, dates, times or rules that are not in it.",
+}
+NOT_IN_PASSAGES = {"zh": "资料中没有相关信息", "en": "I don't know"}
+_DONT_KNOW = re.compile(r"资料中没有|没有相关信息|无法回答|无法根据|不知道|i don'?t know|do not know|"
+                        r"not (?:in|mentioned in|covered by) the (?:information|passages|text)|no information", re.I)
+_REF_MARK = re.compile(r"\s*[\[【]\d+[\]】]")
+_LABEL_PREFIX = re.compile(r"^\s*(?:常见问题|FAQ)\s*—\s*[^：:\n]{1,20}[：:]\s*")  # a copied passage label
+
+
+def cited_messages(question: str, passages: List[str], language: str) -> List[Dict[str, str]]:
+    """Chat messages for an instruction-tuned endpoint: numbered, labelled passages and the question."""
+    context = "\n".join(f"[{i}] {p.replace(chr(10), ' ')}" for i, p in enumerate(passages, 1))
+    return [{"role": "system", "content": _CITED_SYSTEM[language]},
+            {"role": "user", "content": _USER[language].format(context=context, question=question.strip())}]
+
+
+def says_not_known(text: str) -> bool:
+    """The model said the passages do not answer the question."""
+    return bool(_DONT_KNOW.search(text or ""))
+
+
 class OpenAIGenerator:
-    """Any OpenAI-compatible /chat/completions endpoint (vLLM, Ollama, Qwen, DeepSeek ...)."""
+    """Any OpenAI-compatible ``/chat/completions`` endpoint (vLLM, llama.cpp server, Ollama, Qwen, DeepSeek …).
+
+    Sends the system instruction, the retrieved passages (each labelled with its citation,
+    :attr:`labelled`) and the question; ``temperature`` 0, ``max_tokens`` = ``max_new_tokens``.
+    The request is bounded by ``llm_connect_timeout_s`` and ``llm_timeout_s``; any failure
+    raises :class:`GeneratorUnavailable` and, for ``llm_cooldown_s``, later calls raise it at
+    once, so residents get the extractive answer instead of waiting on a dead endpoint.
+    """
 
     name = "openai"
+    labelled = True  # passages arrive as "《…》第N条：text" so the model can cite them
 
     def __init__(self, cfg: KnowledgeConfig) -> None:
         if not cfg.llm_url:
             raise ValueError("generator 'openai' needs KNOWLEDGE_LLM_URL (e.g. http://localhost:8000/v1)")
         self.cfg = cfg
+        self._down_until = 0.0
+        self._lock = threading.Lock()
 
     def generate(self, question: str, passages: List[str], language: str) -> str:
         import requests
 
+        with self._lock:
+            if time.monotonic() < self._down_until:
+                raise GeneratorUnavailable("endpoint in cool-down after a failed request")
         headers = {"Content-Type": "application/json"}
         key = named_secret(self.cfg.llm_api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        body = {"model": self.cfg.llm_model or "default", "messages": chat_messages(question, passages, language),
-                "max_tokens": self.cfg.max_new_tokens, "temperature": 0}
+        body = {"model": self.cfg.llm_model or "default", "messages": cited_messages(question, passages, language),
+                "max_tokens": self.cfg.max_new_tokens, "temperature": 0, "stream": False}
         url = self.cfg.llm_url.rstrip("/") + "/chat/completions"
-        resp = requests.post(url, headers=headers, data=json.dumps(body), timeout=self.cfg.llm_timeout_s)
-        resp.raise_for_status()
-        return _clean(resp.json()["choices"][0]["message"]["content"] or "")
+        deadline = time.monotonic() + self.cfg.llm_timeout_s
+        try:
+            timeout = (min(self.cfg.llm_connect_timeout_s, self.cfg.llm_timeout_s), self.cfg.llm_timeout_s)
+            with requests.post(url, headers=headers, data=json.dumps(body), timeout=timeout, stream=True) as resp:
+                resp.raise_for_status()
+                raw = bytearray()
+                for part in resp.iter_content(8192):  # a server trickling bytes still ends at the deadline
+                    raw.extend(part)
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"no complete answer within {self.cfg.llm_timeout_s} s")
+            content = json.loads(bytes(raw))["choices"][0]["message"]["content"] or ""
+        except (requests.RequestException, TimeoutError, ValueError, KeyError, IndexError, TypeError) as exc:
+            with self._lock:
+                self._down_until = time.monotonic() + self.cfg.llm_cooldown_s
+            log.warning("generator endpoint %s failed (%s: %s); extractive answers for %.0f s",
+                        url, type(exc).__name__, exc, self.cfg.llm_cooldown_s)
+            raise GeneratorUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return _LABEL_PREFIX.sub("", _REF_MARK.sub("", _clean(content))).strip()
 
 
 _PROBE = """

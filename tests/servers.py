@@ -166,6 +166,8 @@ def service_env(tokens: Mapping[str, str], database_url: str, tracker_store_url:
         "TRACKER_STORE_DB": tracker_db,
         # a developer's legacy var/knowledge/unanswered.jsonl is never moved into a test database
         "KNOWLEDGE_UNANSWERED_LOG": str(workdir / "unanswered.jsonl"),
+        # photos and voice the test servers keep (bot/media) never land in the repository's var/media
+        "LINLI_MEDIA_DIR": str(workdir / "media"),
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "HF_HUB_OFFLINE": "1",

@@ -35,6 +35,8 @@ SAMPLES = {
     "LINLI_TIMEZONE": ("Europe/Berlin", "Europe/Berlin"),
     "LINLI_LOG_FORMAT": ("JSON", "json"),
     "KNOWLEDGE_WARM_UP": ("Index", "index"),
+    # A file Linli can read (the shipped example): WeChat.check refuses one that is missing or wrong.
+    "WECHAT_TEMPLATES": ("deploy/wechat_templates.example.yml", "deploy/wechat_templates.example.yml"),
 }
 #: A Linli variable name: the prefixes Linli's settings use (names like LINLI_OUTBOX_* are prefixes, not names).
 NAME = re.compile(r"(?<![A-Za-z0-9_$])((?:LINLI|RASA|ACTION|DATABASE|TRACKER|REDIS|HANDOFF|WECHAT|TELEGRAM|KNOWLEDGE)"

@@ -6,6 +6,12 @@ its reference is stored in ``channel_pending_photos``, the channel starts a
 repair report for the resident ("我要报修" / "I want to report a repair"), and
 after every later turn it attaches the waiting photos to the resident's open
 ticket as soon as one exists (i.e. right after the report is confirmed).
+
+Media: the channel downloads a photo (or voice message) when it arrives and keeps it in
+the media store (:func:`keep_media`, :mod:`bot.media`); the reference attached is then
+``media:<id>``. A failed download keeps the platform's reference, as before, so nothing
+is lost; a file the store refuses (too large, not a photo) is not attached and the
+resident is told (``media_refused``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import json
 import logging
 import re
 from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -39,6 +46,8 @@ RESPONSES: Dict[str, str] = {
     "photo_attached": "utter_channel_photo_attached",
     "photo_kept": "utter_channel_photo_kept",
     "photos_attached_later": "utter_channel_photos_attached_later",
+    "media_refused": "utter_channel_media_refused",
+    "voice_kept": "utter_channel_voice_kept",
     "help": "utter_channel_help",
     "choose_hint": "utter_channel_choose_hint",
 }
@@ -167,23 +176,85 @@ def ticket_store():  # type: ignore[no-untyped-def]
     return TicketStore.from_env()
 
 
-def _attach_photo_sync(channel: str, sender_id: str, ref: str) -> Optional[str]:
+@dataclass(frozen=True)
+class Kept:
+    """What became of a downloaded file: the reference to attach (``media:<id>``, or the
+    platform's own when the download failed), or ``None`` and why the store refused it."""
+
+    ref: Optional[str]
+    refused: Optional[Any] = None  # bot.media.MediaRefused
+
+    @property
+    def stored(self) -> bool:
+        """Whether the file is in the media store."""
+        from bot.media import media_id_of
+
+        return media_id_of(self.ref) is not None
+
+
+async def keep_media(channel: str, sender_id: str, kind: str, source_ref: Optional[str],
+                     download: Callable[[int, float], Awaitable[bytes]]) -> Kept:
+    """Download a resident's file with ``download(limit_bytes, timeout)`` and keep it in the media store.
+
+    Never raises: a failed download (or store) logs and keeps ``source_ref``; a refused file
+    (too large, wrong type) gives ``Kept(None, refusal)``.
+    """
+    from bot.media import MediaRefused, Origin, media_store
+    from bot.settings import Media
+
+    try:
+        store = await asyncio.to_thread(media_store)
+        timeout = Media.read("download_timeout")
+        data = await download(store.limits.for_kind(kind), timeout)
+        record = await asyncio.to_thread(store.put, data, None,
+                                         Origin(channel, conversation_id(channel, sender_id), source_ref), kind)
+    except MediaRefused as refusal:
+        logger.info("%s %s from %s:%s refused: %s", kind, str(source_ref)[:80], channel, sender_id, refusal)
+        return Kept(None, refusal)
+    except Exception as exc:  # the platform is unreachable, the id expired...: keep its reference
+        logger.warning("Could not keep the %s %s from %s:%s (its reference is kept instead): %s",
+                       kind, str(source_ref)[:80], channel, sender_id, exc)
+        return Kept(source_ref)
+    return Kept(record.ref)
+
+
+def refused_text(kept: Kept, language: Optional[str]) -> str:
+    """What to tell a resident whose photo the store refused (in both languages when unknown)."""
+    limit = getattr(kept.refused, "limit_mb", 0) or 10
+    values = {"max_mb": f"{limit:g}"}
+    return text("media_refused", language, **values) if language else bilingual("media_refused", **values)
+
+
+def _kind_of_ref(ref: str) -> str:
+    """``voice`` for a kept voice message, else ``image`` (platform references are photos)."""
+    from bot.media import media_id_of, media_store
+
+    media_id = media_id_of(ref)
+    if media_id is None:
+        return "image"
+    record = media_store().get(media_id)
+    return record.kind if record is not None else "image"
+
+
+def _attach_photo_sync(channel: str, sender_id: str, ref: str, keep_pending: bool = True) -> Optional[str]:
     store = ticket_store()
     ticket = store.latest_open_for_sender(channel, sender_id)
     if ticket is None:
-        pending_photos().add(channel, sender_id, ref)
+        if keep_pending:
+            pending_photos().add(channel, sender_id, ref)
         return None
-    store.add_attachment(ticket.number, ref, actor=f"{channel}:{sender_id}")
+    store.add_attachment(ticket.number, ref, actor=f"{channel}:{sender_id}", kind=_kind_of_ref(ref))
     return ticket.number
 
 
-async def handle_photo(channel: str, sender_id: str, ref: str) -> Optional[str]:
-    """Attach a photo to the resident's open repair ticket.
+async def handle_photo(channel: str, sender_id: str, ref: str, keep_pending: bool = True) -> Optional[str]:
+    """Attach a photo (or a kept voice message) to the resident's open repair ticket.
 
-    Returns the ticket number, or ``None`` when no ticket is open: the photo is
-    then kept as pending and the caller should start a repair report.
+    Returns the ticket number, or ``None`` when no ticket is open: the photo is then
+    kept as pending (unless ``keep_pending`` is false) and the caller should start a
+    repair report.
     """
-    return await asyncio.to_thread(_attach_photo_sync, channel, sender_id, ref)
+    return await asyncio.to_thread(_attach_photo_sync, channel, sender_id, ref, keep_pending)
 
 
 def _attach_pending_sync(channel: str, sender_id: str) -> Optional[Dict[str, Any]]:
@@ -196,7 +267,7 @@ def _attach_pending_sync(channel: str, sender_id: str) -> Optional[Dict[str, Any
         return None
     refs = photos.take(channel, sender_id)
     for ref in refs:
-        store.add_attachment(ticket.number, ref, actor=f"{channel}:{sender_id}")
+        store.add_attachment(ticket.number, ref, actor=f"{channel}:{sender_id}", kind=_kind_of_ref(ref))
     return {"number": ticket.number, "count": len(refs)} if refs else None
 
 

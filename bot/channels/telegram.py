@@ -7,7 +7,8 @@
 - Polling mode (development without a public URL): with
   ``TELEGRAM_WEBHOOK_URL`` empty and ``TELEGRAM_POLLING=true`` a background
   task of the server fetches updates with ``getUpdates``.
-- Text, photos (attached to the open repair ticket or starting one), ``/start``
+- Text, photos (downloaded into the media store, :mod:`bot.media`, then attached to the
+  open repair ticket or starting one), ``/start``
   and ``/help``; Rasa buttons become inline keyboards whose callback data is
   the button payload. Updates are processed once (by ``update_id``).
 """
@@ -28,6 +29,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.channels import common
 from bot.channels.common import OnNewMessage
 from bot.channels.state import kv_store
+from bot.media import fetch as media_fetch
 from bot.outbound import DeliveryError, register_sender
 from bot.settings import Telegram
 from bot.web.http import secret_matches
@@ -270,7 +272,14 @@ class TelegramInput(InputChannel):
 
     async def _photo(self, on_new_message: OnNewMessage, chat_id: str, file_id: str, message_id: str) -> None:
         language = await asyncio.to_thread(common.known_language, CHANNEL, chat_id, "zh")
-        number = await common.handle_photo(CHANNEL, chat_id, file_id)
+        # Downloaded now (getFile + the file URL): a file id cannot be shown on the desk.
+        kept = await common.keep_media(
+            CHANNEL, chat_id, "image", file_id,
+            lambda limit, timeout: media_fetch.telegram_file(self.bot, file_id, limit, timeout))
+        if kept.ref is None:
+            await self._deliver(chat_id, {"text": common.refused_text(kept, language)})
+            return
+        number = await common.handle_photo(CHANNEL, chat_id, kept.ref)
         if number:
             await self._deliver(chat_id, {"text": common.text("photo_attached", language, number=number)})
             return

@@ -8,6 +8,10 @@ token it was given, never with a bare session id (which staff see, and which
 Rasa's channel would accept from anyone). It also awaits ``enter_room``, which
 python-socketio 5.10+ made a coroutine.
 
+Photos: the widget uploads them over HTTP (``POST /chat/photo``, :mod:`bot.web.media_api`);
+one sent before the resident has an open ticket starts a repair report (:meth:`WebChatInput.run_turn`)
+and, as on the other channels, is attached after the turn that files the ticket.
+
 Every browser of a conversation is in the room ``socketio:<session id>``, which is
 also the conversation's sender id. The sender emits the message to that room. Like every :mod:`bot.outbound` sender it only
 delivers: the caller records the message in the conversation's tracker (with its
@@ -44,6 +48,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels.identity import conversation_id
 from bot.channels.state import redis_channel, redis_url
+from bot.nlu.language import detect_language, normalise_language
 from bot.outbound import DeliveryError, register_sender
 from bot.settings import secret_key
 
@@ -116,6 +121,7 @@ class WebChatInput(SocketIOInput):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         hook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook")
         self.sio = sio  # get_output_channel() emits through it
+        self.on_new_message = on_new_message  # photo uploads start a repair report (run_turn)
         namespace = self.namespace
 
         @hook.route("/", methods=["GET"])
@@ -175,11 +181,34 @@ class WebChatInput(SocketIOInput):
             await on_new_message(
                 UserMessage(text, output_channel, room, input_channel=CHANNEL, metadata=metadata)
             )
+            language = detect_language(text) or normalise_language(str(metadata.get("language") or "zh"))
+            await self._attach_pending(session.get("session_id") or "", output_channel, language)
 
         sio.on("connect", connect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)
         return hook
+
+    async def run_turn(self, session_id: str, text: str, language: str,
+                       metadata: Optional[Dict[str, Any]] = None) -> None:
+        """One turn of the widget session ``session_id`` as if the resident had written ``text``
+        (a photo upload starts a repair report); the answers go to the session's room."""
+        if getattr(self, "sio", None) is None or getattr(self, "on_new_message", None) is None:
+            raise RuntimeError("the widget's socket.io channel is not running")
+        output_channel = SocketIOOutput(self.sio, self.bot_message_evt)
+        await self.on_new_message(UserMessage(text, output_channel, room_of(session_id), input_channel=CHANNEL,
+                                              metadata={"language": language, **(metadata or {})}))
+        await self._attach_pending(session_id, output_channel, language)
+
+    async def _attach_pending(self, session_id: str, output_channel: SocketIOOutput, language: str) -> None:
+        """After a turn: photos uploaded before the ticket existed go onto it; the resident is told."""
+        if not _SESSION_ID.match(session_id or ""):
+            return
+        from bot.channels import common
+
+        note = await common.attach_pending_photos(CHANNEL, session_id, language)
+        if note:
+            await output_channel.send_text_message(room_of(session_id), note)
 
 
 class SocketIOSender:

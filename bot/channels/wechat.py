@@ -16,6 +16,9 @@
   (4 s), the request gets ``success`` and the answer follows through the
   customer-service message API (queued in :mod:`bot.outbox`, which retries),
   whose access token is cached in the shared store, so all processes use one token.
+- Proactive messages follow WeChat's delivery rules (:mod:`bot.channels.wechat_delivery`):
+  each resident's last message opens a 48-hour customer-service window (recorded in the
+  shared store); outside it, or with its quota used up, a template message (模板消息) goes.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from wechatpy.session import SessionStorage
 from bot.channels import common
 from bot.channels.common import OnNewMessage
 from bot.channels.state import KeyValueStore, kv_store
+from bot.media import fetch as media_fetch
+from bot.channels.wechat_delivery import ServiceWindow, WeChatDelivery, opens_window
 from bot.outbound import DeliveryError, register_sender
 from bot.settings import WeChat
 
@@ -137,17 +142,31 @@ class LinliWeChatClient(WeChatClient):
 
 
 class WeChatSender:
-    """Proactive messages through the customer-service message API."""
+    """Proactive messages by the path WeChat allows (:mod:`bot.channels.wechat_delivery`): the
+    customer-service message API within the resident's window, else a template message."""
 
-    def __init__(self, client: WeChatClient) -> None:
+    def __init__(self, client: WeChatClient, window: Optional[ServiceWindow] = None,
+                 templates: Optional[str] = None) -> None:
         self.client = client
+        session = getattr(client, "session", None)  # the window lives where the token does
+        store = session._store if isinstance(session, SharedTokenStorage) else None
+        self.window = window or ServiceWindow(store)
+        self.delivery = WeChatDelivery(client, self.window, templates)
 
-    async def send_text(self, recipient_id: str, text: str) -> None:
-        """Send ``text`` to the follower ``recipient_id`` (their OpenID)."""
+    async def send_message(self, recipient_id: str, text: str, *, buttons: Any = None, payload: Any = None,
+                           kind: Optional[str] = None) -> str:
+        """Send ``text`` to the follower ``recipient_id`` (their OpenID); the path that delivered it
+        (``customer_service`` or ``template``). ``payload``: the outbox row's (its ``template``)."""
         try:
-            await asyncio.to_thread(self.client.message.send_text, recipient_id, text)
-        except Exception as exc:  # requests errors and WeChat error codes alike
+            return await asyncio.to_thread(self.delivery.send, recipient_id, text, payload)
+        except DeliveryError:
+            raise
+        except Exception as exc:  # the shared store, a bug: temporary, the outbox retries
             raise DeliveryError(f"WeChat could not deliver to {recipient_id}: {exc}") from exc
+
+    async def send_text(self, recipient_id: str, text: str) -> str:
+        """Send ``text`` alone (as :meth:`send_message` without a payload)."""
+        return await self.send_message(recipient_id, text)
 
 
 class WeChatInput(InputChannel):
@@ -170,6 +189,9 @@ class WeChatInput(InputChannel):
             reply_timeout=c.reply_timeout,
             dedupe_ttl=c.dedupe_ttl,
             timestamp_window=c.timestamp_window,
+            cs_window_hours=c.cs_window_hours,
+            cs_quota=c.cs_quota,
+            templates=c.templates,
         )
 
     def __init__(
@@ -182,6 +204,9 @@ class WeChatInput(InputChannel):
         reply_timeout: float = 4.0,
         dedupe_ttl: float = DEFAULT_DEDUPE_TTL,
         timestamp_window: float = DEFAULT_TIMESTAMP_WINDOW,
+        cs_window_hours: Optional[float] = None,
+        cs_quota: Optional[int] = None,
+        templates: Optional[str] = None,
     ) -> None:
         self.token = token
         self.timestamp_window = timestamp_window
@@ -190,7 +215,8 @@ class WeChatInput(InputChannel):
         self.reply_timeout = reply_timeout
         self.dedupe_ttl = dedupe_ttl
         self.client = LinliWeChatClient(app_id, app_secret, api_base_url or DEFAULT_API_BASE_URL, SharedTokenStorage())
-        self.sender = WeChatSender(self.client)
+        self.window = ServiceWindow(window_hours=cs_window_hours, quota=cs_quota)
+        self.sender = WeChatSender(self.client, self.window, templates)
         # Late answers keep running after their request returned; keep them referenced.
         self._tasks: Set[asyncio.Task] = set()
         register_sender(CHANNEL, self.sender)
@@ -305,6 +331,7 @@ class WeChatInput(InputChannel):
             logger.info("WeChat retry of %s ignored", self._dedupe_key(raw))
             return response.text("success")
 
+        await self._opened_window(message, raw)
         work = self._handle(message, raw, on_new_message)
         if work is None:
             return response.text("success")
@@ -321,6 +348,16 @@ class WeChatInput(InputChannel):
             logger.exception("WeChat message from %s failed", message.source)
             return response.text("success")
         return self._reply(request, message, texts, safe_mode)
+
+    async def _opened_window(self, message: Any, raw: Dict[str, Any]) -> None:
+        """Record that the resident wrote (or followed, clicked a menu...): a new customer-service window."""
+        event = str(raw.get("Event") or getattr(message, "event", "") or "")
+        if not opens_window(message.type, event):
+            return
+        try:
+            await asyncio.to_thread(self.window.record_inbound, message.source)
+        except Exception:  # the answer matters more; the outbox falls back to templates on 45015
+            logger.exception("Could not record the customer-service window of %s", message.source)
 
     @staticmethod
     def _dedupe_key(raw: Dict[str, Any]) -> str:
@@ -369,9 +406,9 @@ class WeChatInput(InputChannel):
             recognised = (message.recognition or "").strip()
             if recognised:
                 return self._converse(on_new_message, openid, recognised, msg_id, {"voice": True})
-            return self._static("voice_unclear", openid)
+            return self._voice(openid, message.media_id)  # kept for staff; the resident is asked to type
         if message.type == "image":
-            return self._photo(on_new_message, openid, message.image or message.media_id, msg_id)
+            return self._photo(on_new_message, openid, message.image or message.media_id, msg_id, message.media_id)
         if message.type == "event":
             if getattr(message, "event", "") in ("subscribe", "subscribe_scan"):
                 return self._static("welcome", openid, both=True)
@@ -408,10 +445,35 @@ class WeChatInput(InputChannel):
         note = await common.attach_pending_photos(CHANNEL, openid, language)
         return texts + ([note] if note else [])
 
-    async def _photo(self, on_new_message: OnNewMessage, openid: str, ref: str, msg_id: str) -> List[str]:
+    async def _photo(self, on_new_message: OnNewMessage, openid: str, ref: str, msg_id: str,
+                     media_id: Optional[str] = None) -> List[str]:
         language = await asyncio.to_thread(common.known_language, CHANNEL, openid, "zh")
-        number = await common.handle_photo(CHANNEL, openid, ref)
+        pic_url = ref if ref and ref.startswith(("http://", "https://")) else None
+        # Downloaded now: media ids expire after 3 days and the desk cannot show http PicUrls.
+        kept = await common.keep_media(
+            CHANNEL, openid, "image", ref,
+            lambda limit, timeout: media_fetch.wechat_media(self.client, media_id, limit, pic_url, timeout))
+        if kept.ref is None:
+            return [common.refused_text(kept, language)]
+        number = await common.handle_photo(CHANNEL, openid, kept.ref)
         if number:
             return [common.text("photo_attached", language, number=number)]
         start = common.text("start_repair", language)
         return [common.text("photo_kept", language)] + await self._converse(on_new_message, openid, start, msg_id)
+
+    async def _voice(self, openid: str, media_id: Optional[str]) -> List[str]:
+        """A voice message without WeChat's recognition: kept for staff (on the open ticket, if
+        any, and in the conversation), and the resident is asked to type."""
+        language = await asyncio.to_thread(common.known_language, CHANNEL, openid, None)
+        if not media_id:
+            return [common.text("voice_unclear", language) if language else common.bilingual("voice_unclear")]
+        kept = await common.keep_media(
+            CHANNEL, openid, "voice", media_id,
+            lambda limit, timeout: media_fetch.wechat_media(self.client, media_id, limit, None, timeout))
+        key = "voice_kept" if kept.stored else "voice_unclear"
+        if kept.stored:
+            try:
+                await common.handle_photo(CHANNEL, openid, kept.ref or "", keep_pending=False)
+            except Exception:  # the voice is kept in the media store either way
+                logger.exception("Could not attach a voice message of %s", openid)
+        return [common.text(key, language) if language else common.bilingual(key)]

@@ -3,8 +3,10 @@
 A resident is a conversation id ``"<channel>:<platform id>"`` (:mod:`bot.channels.identity`).
 The profile gathers, read-only, what Linli's own tables know about them: the units and
 places of their tickets, their phone numbers **masked** (the ticket page shows them in
-full), their tickets and their handoffs, newest first. The route that serves it records
-``view_resident`` in the audit log (:mod:`bot.web.desk_api`).
+full), their tickets and their handoffs, newest first, and where they live (``residence``: the
+units they stated and confirmed, staff added, or their tickets name; :mod:`bot.residence`) with
+whether they receive non-urgent notices. The route that serves it records ``view_resident`` in
+the audit log (:mod:`bot.web.desk_api`); staff add and remove units there too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.handoff.models import Handoff
+from bot.notices.store import NoticeStore
+from bot.residence.store import ResidenceStore
 from bot.privacy import mask_phone, mask_phones
 from bot.tickets.labels import label
 from bot.tickets.models import Ticket
@@ -81,7 +85,8 @@ def resident_profile(tickets_engine: Engine, handoffs_engine: Engine, resident: 
             select(Handoff).where(Handoff.sender_id == resident).order_by(Handoff.id.desc()).limit(limit))]
         handoff_total = session.scalar(select(func.count()).select_from(Handoff)
                                        .where(Handoff.sender_id == resident))
-    if not places and not handoff_total:
+    residence = [unit.as_dict() for unit in ResidenceStore(tickets_engine).units_of(channel, platform)]
+    if not places and not handoff_total and not residence:
         return None
     return {
         "id": resident,
@@ -95,4 +100,6 @@ def resident_profile(tickets_engine: Engine, handoffs_engine: Engine, resident: 
         "open_tickets": int(open_count or 0),
         "handoffs": handoffs,
         "handoffs_total": int(handoff_total or 0),
+        "residence": residence,
+        "notices_subscribed": NoticeStore(tickets_engine).subscribed(channel, platform),
     }

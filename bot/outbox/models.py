@@ -29,7 +29,7 @@ IN_FLIGHT = (PENDING, SENDING)
 
 #: What the message is (free text; these are the ones Linli writes).
 KINDS = ("notification", "agent_reply", "handoff_taken", "handoff_resumed", "handoff_timeout", "late_answer",
-         "emergency_advice")
+         "emergency_advice", "notice", "incident")
 
 outbox_table = Table(
     "outbox",
@@ -53,6 +53,9 @@ outbox_table = Table(
     # Metadata of the BotUttered the worker appends to the transcript once delivered;
     # NULL when the caller recorded the message itself (agent replies, Rasa's own answers).
     Column("transcript", JSON, nullable=True),
+    # The path that delivered it (bot.outbound): "customer_service" / "template" on WeChat, else the
+    # channel's name; NULL until sent (and for rows sent before migration 0008).
+    Column("delivered_via", String(32), nullable=True),
     Index("ix_outbox_status_due", "status", "next_attempt_at"),
     Index("ix_outbox_recipient", "conversation_id", "status"),
 )

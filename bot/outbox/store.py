@@ -61,6 +61,7 @@ class Message:
     created_at: float
     sent_at: Optional[float]
     transcript: Optional[Dict[str, Any]]
+    delivered_via: Optional[str] = None  # the path that delivered it (bot.outbound), once sent
 
     @classmethod
     def from_row(cls, row: Any) -> "Message":
@@ -79,7 +80,7 @@ class Message:
             "last_error": self.last_error, "created_at": iso(self.created_at),
             "age_seconds": int(max(0.0, now - self.created_at)), "sent_at": iso(self.sent_at),
             "next_attempt_at": iso(self.next_attempt_at) if self.status == PENDING else None,
-            "claimed_by": self.claimed_by,
+            "claimed_by": self.claimed_by, "delivered_via": self.delivered_via,
         }
 
 
@@ -150,10 +151,14 @@ class OutboxStore:
         )
         return done.rowcount == 1
 
-    def complete(self, message: Message, now: Optional[float] = None) -> bool:
-        """Mark a claimed message sent; ``False`` if the claim was lost meanwhile (lease expired)."""
+    def complete(self, message: Message, now: Optional[float] = None, delivered_via: Optional[str] = None) -> bool:
+        """Mark a claimed message sent (``delivered_via``: the path that delivered it, see
+        :mod:`bot.outbound`); ``False`` if the claim was lost meanwhile (lease expired)."""
+        values: Dict[str, Any] = {"status": SENT, "sent_at": time.time() if now is None else now}
+        if delivered_via:
+            values["delivered_via"] = delivered_via[:32]
         with self.engine.begin() as conn:
-            return self._finish(conn, message, status=SENT, sent_at=time.time() if now is None else now)
+            return self._finish(conn, message, **values)
 
     def fail(self, message: Message, error: str, *, retry_at: Optional[float] = None,
              status: str = DEAD) -> bool:

@@ -4,7 +4,9 @@ One worker runs in each server process (started from :func:`bot.server.services`
 A local enqueue wakes it at once; messages queued by other processes are found
 by polling every ``LINLI_OUTBOX_INTERVAL`` seconds. Each attempt ends in one of:
 
-- delivered → ``sent``; if the row carries transcript metadata, the message is
+- delivered → ``sent``, with the path the sender reports in ``delivered_via``
+  (``customer_service`` / ``template`` on WeChat, else the channel's name: see
+  :mod:`bot.outbound`); if the row carries transcript metadata, the message is
   appended to the conversation's transcript then, and only by the worker whose
   ``sent`` update succeeded, so a retry never records it twice;
 - the channel cannot deliver proactively (no sender registered for it, or the
@@ -94,19 +96,20 @@ class Worker:
         try:
             # Well inside the lease: a send that hangs must fail here before another worker
             # takes the claim back and sends the message a second time.
-            buttons = _buttons(message)
-            sending = (outbound.send_text(message.channel, message.sender_id, message.text, buttons=buttons)
-                       if buttons else outbound.send_text(message.channel, message.sender_id, message.text))
-            await asyncio.wait_for(sending, timeout=self.settings.lease / 2)
+            sending = outbound.deliver(message.channel, message.sender_id, message.text, buttons=_buttons(message),
+                                       payload=message.payload if isinstance(message.payload, dict) else None,
+                                       kind=message.kind)
+            path = await asyncio.wait_for(sending, timeout=self.settings.lease / 2)
         except Exception as exc:  # DeliveryError, a timeout, a bug in a sender: the message must not be lost
             return await self._failed(message, exc)
-        if not await asyncio.to_thread(self.store.complete, message):
+        path = str(path or message.channel)[:32]
+        if not await asyncio.to_thread(self.store.complete, message, delivered_via=path):
             logger.warning("Outbox %s was delivered but its claim had expired: another worker owns it", message.id)
             return dataclasses.replace(message, status=SENT)
-        logger.info("Delivered outbox %s (%s) to %s", message.id, message.kind, message.conversation_id)
+        logger.info("Delivered outbox %s (%s) to %s via %s", message.id, message.kind, message.conversation_id, path)
         if message.transcript is not None:
             await self._record(message)
-        return dataclasses.replace(message, status=SENT, sent_at=time.time())
+        return dataclasses.replace(message, status=SENT, sent_at=time.time(), delivered_via=path)
 
     async def _failed(self, message: Message, exc: BaseException) -> Message:
         if isinstance(exc, asyncio.TimeoutError):

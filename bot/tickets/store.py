@@ -89,11 +89,14 @@ class TicketStore:
         area: Optional[str] = None,
         visit_time: Optional[str] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> Ticket:
         """Store a new ticket and return it with its number.
 
         With ``idempotency_key``, a second call with the same key returns the
-        first ticket instead of creating another one.
+        first ticket instead of creating another one. ``actor`` is who created it
+        (the ``created`` event's actor): the reporter ``channel:sender_id`` unless
+        staff filed it for a caller (``staff:<username>``).
         """
         kind = TicketType(ticket_type)
         for _attempt in range(10):
@@ -128,7 +131,8 @@ class TicketStore:
                         idempotency_key=optional(idempotency_key),
                     )
                     ticket.events.append(
-                        TicketEvent(actor=f"{channel}:{sender_id}", action="created", to_status=ticket.status)
+                        TicketEvent(actor=actor or f"{channel}:{sender_id}", action="created",
+                                    to_status=ticket.status)
                     )
                     session.add(ticket)
                 logger.info("Created ticket %s for %s:%s", ticket.number, channel, sender_id)

@@ -23,5 +23,10 @@ def blueprints() -> List[Blueprint]:
     from bot.web.kb_review_api import blueprint as kb_review_api  # KB hit test + unanswered review (issue 13)
     from bot.web.satisfaction_api import blueprint as satisfaction_api  # satisfaction ratings (issue 13)
     from bot.web.kb_api import blueprint as kb_api  # KB content, re-index jobs, versions, setup (issue 13)
+    from bot.web.media_api import blueprint as media_api  # photos and voice: desk, widget uploads (issue 14)
+    from bot.web.notices_api import blueprint as notices_api  # notices (物业通知): compose, target, send, report (issue 14)
+    from bot.web.incidents_api import blueprint as incidents_api  # incidents, early-warning alerts, rising (issue 14)
+    from bot.web.assist_api import blueprint as assist_api  # reply suggestions during handoffs (issue 16)
+    from bot.web.assistant_api import blueprint as assistant_api  # staff assistant chat (issue 16)
 
-    return [health, chat, api, outbox_api, desk_api, kb_review_api, kb_api, satisfaction_api, console, metrics]
+    return [health, chat, api, outbox_api, desk_api, kb_review_api, kb_api, satisfaction_api, media_api, notices_api, incidents_api, assist_api, assistant_api, console, metrics]

@@ -460,7 +460,7 @@ async def add_ticket_note(request: Request, number: str) -> HTTPResponse:
 @blueprint.get("/tickets/<number:str>/attachments/<attachment_id:int>")
 @authenticated()
 async def ticket_attachment(request: Request, number: str, attachment_id: int) -> HTTPResponse:
-    """A ticket's photo: redirect for URLs, the file for paths under ``var/``."""
+    """A ticket's photo: the file for ``media:<id>`` (the media store) and paths under ``var/``, a redirect for URLs."""
     if not valid_id(attachment_id):
         return error(404, "not_found", f"Ticket {number} has no attachment {attachment_id}.")
     try:
@@ -472,6 +472,12 @@ async def ticket_attachment(request: Request, number: str, attachment_id: int) -
         return error(404, "not_found", f"Ticket {number} has no attachment {attachment_id}.")
     ref = attachment.ref
     await audit(request, "view_attachment", resident_id(ticket.channel, ticket.sender_id), ticket.number, f"attachment {attachment_id}")
+    from bot.media import media_id_of
+
+    if media_id_of(ref):  # kept in the media store (bot/media): served from here, same origin
+        from bot.web.media_api import serve_media
+
+        return await serve_media(request, media_id_of(ref) or "", audited=False)  # audited above
     if ref.startswith(("http://", "https://")):
         return response.redirect(ref)
     var = (ROOT / "var").resolve()

@@ -4,7 +4,9 @@
 - ``GET|POST /api/canned``, ``PUT|DELETE /api/canned/<id>``: canned replies (:mod:`bot.desk.canned`);
   an agent changes only their own, admins also the shared ones (403 otherwise).
 - ``GET /api/residents/<channel:platform id>``: the resident panel (:mod:`bot.desk.residents`),
-  recorded as ``view_resident`` in the audit log.
+  recorded as ``view_resident`` in the audit log; ``POST .../units`` (``{"unit": "3栋2单元502"}``)
+  and ``DELETE .../units/<unit key>`` add and remove a unit (:mod:`bot.residence`), recorded as
+  ``edit_resident``.
 - ``GET /api/tickets/export?format=csv|xlsx&lang=zh|en&<the filters of GET /api/tickets>``: the
   filtered list as a file (:mod:`bot.desk.export`), recorded as ``export_tickets``.
 """
@@ -22,6 +24,9 @@ from sanic.response import HTTPResponse
 from bot.desk import export
 from bot.desk.canned import CannedConflict, CannedForbidden, CannedNotFound, CannedReplyError, CannedStore, can_edit
 from bot.desk.residents import parse_resident, resident_profile
+from bot.notices.targeting import TargetError, parse_unit_value
+from bot.residence.models import STAFF
+from bot.residence.store import ResidenceStore
 from bot.web.api import audit, authenticated, body, ticket_filters, user_of, valid_id
 from bot.web.http import error
 from bot.web.openapi import B, I, S, describe, obj, op, path_param, query, ref
@@ -141,6 +146,42 @@ async def get_resident(request: Request, resident_id: str) -> HTTPResponse:
     return response.json({"resident": profile})
 
 
+@blueprint.post("/residents/<resident_id:path>/units")
+@authenticated()
+async def add_resident_unit(request: Request, resident_id: str) -> HTTPResponse:
+    """Add a unit to a resident (``{"unit": "3栋2单元502"}`` or ``{"unit": {building, entrance?, room}}``)."""
+    resident_id = unquote(resident_id)
+    try:
+        channel, platform = parse_resident(resident_id)
+        unit = parse_unit_value(body(request).get("unit"))
+    except TargetError as exc:
+        return error(400, "bad_unit", str(exc))
+    except ValueError as exc:
+        return error(400, "bad_resident", str(exc))
+    store = ResidenceStore(request.app.ctx.ticket_store.engine)
+    added = await asyncio.to_thread(store.confirm, channel, platform, unit, STAFF, f"staff:{user_of(request).username}")
+    await audit(request, "edit_resident", resident_id, resident_id[:64], f"add {unit.canonical()}")
+    return response.json({"unit": added.as_dict(),
+                          "residence": [u.as_dict() for u in await asyncio.to_thread(store.units_of, channel, platform)]})
+
+
+@blueprint.delete("/residents/<resident_id:path>/units/<key>")
+@authenticated()
+async def remove_resident_unit(request: Request, resident_id: str, key: str) -> HTTPResponse:
+    """Remove a unit (any source; a ticket's unit stops counting, the ticket stays)."""
+    resident_id, key = unquote(resident_id), unquote(key)
+    try:
+        channel, platform = parse_resident(resident_id)
+    except ValueError as exc:
+        return error(400, "bad_resident", str(exc))
+    store = ResidenceStore(request.app.ctx.ticket_store.engine)
+    removed = await asyncio.to_thread(store.remove, channel, platform, key[:64], f"staff:{user_of(request).username}")
+    if not removed:
+        return error(404, "not_found", f"{resident_id} has no unit {key!r}; GET /api/residents/<id> lists them.")
+    await audit(request, "edit_resident", resident_id, resident_id[:64], f"remove {key[:64]}")
+    return response.json({"residence": [u.as_dict() for u in await asyncio.to_thread(store.units_of, channel, platform)]})
+
+
 # ---------------------------------------------------------------- ticket export
 @blueprint.get("/tickets/export")
 @authenticated()
@@ -214,6 +255,16 @@ def _openapi() -> Tuple[Dict[str, Any], Dict[str, Any]]:
         "/api/residents/{resident_id}": {"get": op(
             "The resident panel: channel, units, masked phones, tickets and handoffs (audited as view_resident)",
             obj(resident=ref("Resident")), params=[path_param("resident_id")], errors=(400, 401, 404), tag="handoffs")},
+        "/api/residents/{resident_id}/units": {"post": op(
+            "Add a unit to the resident (source staff; audited as edit_resident)",
+            obj(unit=ref("ResidentUnit"), residence={"type": "array", "items": ref("ResidentUnit")}),
+            params=[path_param("resident_id")],
+            request=obj(unit={"description": "\"3栋2单元502\", \"3-2-502\" or {building, entrance?, room}"}),
+            errors=(400, 401, 415), tag="handoffs")},
+        "/api/residents/{resident_id}/units/{key}": {"delete": op(
+            "Remove a unit of the resident, whatever its source (a ticket's unit stops counting for notices)",
+            obj(residence={"type": "array", "items": ref("ResidentUnit")}),
+            params=[path_param("resident_id"), path_param("key")], errors=(400, 401, 404, 415), tag="handoffs")},
         "/api/tickets/export": {"get": exported},
     }
     schemas = {
@@ -230,6 +281,12 @@ def _openapi() -> Tuple[Dict[str, Any], Dict[str, Any]]:
                         handoffs={"type": "array", "items": obj(id=I, status=S, reason=S, priority=S, language=S,
                                                                 agent=S, agent_name=S, created_at=S, taken_at=S,
                                                                 closed_at=S, resident_messages=I, callback_ticket=S)},
-                        handoffs_total=I),
+                        handoffs_total=I, residence={"type": "array", "items": ref("ResidentUnit")},
+                        notices_subscribed={"type": "boolean", "description": "false: opted out of non-urgent notices"}),
+        "ResidentUnit": obj(key={"type": "string", "description": "e.g. 3-2-502"}, building=S,
+                            entrance={"type": "string", "nullable": True}, room=S, unit=S, unit_en=S,
+                            source={"type": "string", "enum": ["stated", "staff", "ticket"]},
+                            ticket={"type": "string", "nullable": True}, created_by={"type": "string", "nullable": True},
+                            at={"type": "number", "description": "epoch seconds"}),
     }
     return paths, schemas

@@ -212,7 +212,10 @@ def openapi_document() -> Dict[str, Any]:
                               status={"type": "string",
                                       "enum": ["pending", "sending", "sent", "dead", "undeliverable"]},
                               attempts=_I, last_error=_S, created_at=_S, age_seconds=_I, sent_at=_S,
-                              next_attempt_at=_S, claimed_by=_S),
+                              next_attempt_at=_S, claimed_by=_S,
+                              delivered_via={"type": "string", "nullable": True,
+                                             "description": "the path that delivered it: customer_service or "
+                                                            "template (WeChat), else the channel's name"}),
         "User": _obj(id=_I, username=_S, display_name=_S, role={"type": "string", "enum": ["agent", "editor", "admin"]},
                      active=_B),
         "Handoff": _obj(id=_I, sender_id=_S, channel=_S, language=_S,

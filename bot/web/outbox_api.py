@@ -1,7 +1,9 @@
 """The desk's view of the outbox (:mod:`bot.outbox`): ``GET /api/outbox``, ``POST /api/outbox/<id>/retry``.
 
 Staff see messages by status (dead letters first of all: messages every attempt
-failed for) and admins send a dead or undeliverable one again. Listing shows
+failed for), and for sent ones the path that delivered them (``delivered_via``:
+``customer_service`` or ``template`` on WeChat, else the channel's name), and admins
+send a dead or undeliverable one again. Listing shows
 residents' messages, so it is written to the audit log, as is every retry.
 """
 

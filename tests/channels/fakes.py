@@ -2,7 +2,10 @@
 
 - ``/wechat/cgi-bin/token`` and ``/wechat/cgi-bin/message/custom/send``: WeChat's
   access-token and customer-service message APIs;
+- ``/wechat/cgi-bin/message/template/send``: template messages (模板消息);
 - ``/telegram/bot<TOKEN>/<method>``: the Telegram Bot API;
+- ``/wechat/cgi-bin/media/get``, Telegram's ``getFile`` and ``/telegram/file/bot<TOKEN>/<path>``:
+  media downloads (``wechat_media``, ``telegram_files``; unknown ids get the platforms' errors);
 - ``/actions/webhook``: a pass-through proxy to the real action server that can
   delay chosen conversations (to make an answer slower than WeChat's 5 s).
 
@@ -49,6 +52,14 @@ class FakeApis:
         self.fail_wechat_token = False
         #: When set, WeChat's send API answers 503 (an outage); the refused calls are still recorded.
         self.fail_wechat_send = False
+        #: OpenID → errcodes WeChat answers to its next customer-service / template sends, one per
+        #: send (e.g. ``[45015]``: outside the 48-hour window; ``[-1]``: system busy), then ``ok``.
+        self.wechat_send_errors: Dict[str, List[int]] = {}
+        self.wechat_template_errors: Dict[str, List[int]] = {}
+        #: WeChat temporary media: media id → (bytes, content type), served by ``cgi-bin/media/get``.
+        self.wechat_media: Dict[str, Any] = {}
+        #: Telegram files: file id → bytes (``getFile`` + the file download URL).
+        self.telegram_files: Dict[str, bytes] = {}
         #: Updates handed out by ``getUpdates`` (polling mode), oldest first.
         self.telegram_updates: List[Dict[str, Any]] = []
 
@@ -72,7 +83,10 @@ class FakeApis:
         app = web.Application()
         app.router.add_get("/wechat/cgi-bin/token", self._wechat_token)
         app.router.add_post("/wechat/cgi-bin/message/custom/send", self._wechat_send)
+        app.router.add_post("/wechat/cgi-bin/message/template/send", self._wechat_template)
         app.router.add_post("/telegram/bot{token}/{method}", self._telegram)
+        app.router.add_get("/wechat/cgi-bin/media/get", self._wechat_media)
+        app.router.add_get("/telegram/file/bot{token}/{path:.*}", self._telegram_file)
         app.router.add_post("/actions/webhook", self._action_proxy)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -132,7 +146,46 @@ class FakeApis:
         self._record(Call("wechat", "message/custom/send", body, dict(request.query)))
         if not request.query.get("access_token", "").startswith("ACCESS-"):
             return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
+        return self._wechat_answer(self.wechat_send_errors, body.get("touser"))
+
+    async def _wechat_template(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.read())
+        self._record(Call("wechat", "message/template/send", body, dict(request.query)))
+        if not request.query.get("access_token", "").startswith("ACCESS-"):
+            return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
+        if not body.get("template_id") or not isinstance(body.get("data"), dict):
+            return web.json_response({"errcode": 47003, "errmsg": "argument invalid!"})
+        return self._wechat_answer(self.wechat_template_errors, body.get("touser"), msgid=True)
+
+    def _wechat_answer(self, errors: Dict[str, List[int]], touser: Any, msgid: bool = False) -> web.Response:
+        """``ok``, or the next errcode queued for ``touser``."""
+        with self._lock:
+            queued = errors.get(str(touser))
+            errcode = queued.pop(0) if queued else 0
+        if errcode:
+            return web.json_response({"errcode": errcode, "errmsg": f"fake error {errcode}"})
+        self._message_id += 1
+        return web.json_response({"errcode": 0, "errmsg": "ok", **({"msgid": self._message_id} if msgid else {})})
+
+    async def _wechat_media(self, request: web.Request) -> web.Response:
+        query = dict(request.query)
+        self._record(Call("wechat", "media/get", {"media_id": query.get("media_id")}, query))
+        if not query.get("access_token", "").startswith("ACCESS-"):
+            return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
+        found = self.wechat_media.get(query.get("media_id", ""))
+        if found is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        data, content_type = found
+        return web.Response(body=data, content_type=content_type,
+                            headers={"Content-disposition": f'attachment; filename="{query["media_id"]}"'})
+
+    async def _telegram_file(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        self._record(Call("telegram", "file", {"path": path, "_token": request.match_info["token"]}))
+        file_id = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        if file_id not in self.telegram_files:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=self.telegram_files[file_id], content_type="application/octet-stream")
 
     # ------------------------------------------------------------ Telegram
     async def _telegram(self, request: web.Request) -> web.Response:
@@ -156,6 +209,13 @@ class FakeApis:
                 result = [u for u in self.telegram_updates if u["update_id"] >= offset]
             if not result:
                 await asyncio.sleep(0.2)  # a (very) short long-poll
+        elif method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.telegram_files:
+                return web.json_response({"ok": False, "error_code": 400,
+                                          "description": "Bad Request: invalid file_id"}, status=400)
+            result = {"file_id": file_id, "file_unique_id": f"u-{file_id}",
+                      "file_size": len(self.telegram_files[file_id]), "file_path": f"photos/{file_id}.jpg"}
         elif method in ("sendMessage", "sendPhoto"):
             self._message_id += 1
             result = {

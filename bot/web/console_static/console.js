@@ -7,7 +7,9 @@
  *   LinliDesk.view(name, { load, rerender, roles })   a <section id="view-NAME"> shown by a nav button
  *   LinliDesk.strings({ zh: {...}, en: {...} })        its texts (data-i18n keys)
  *   LinliDesk.on(event, fn)                           "start" (user), "lang", "conversation" (handoff),
- *                                                     "ticket" (ticket, page node), "queue" (handoffs)
+ *                                                     "ticket" (ticket, page node), "queue" (handoffs),
+ *                                                     "messages" (handoff, new messages shown),
+ *                                                     "reply" (handoff, text sent by the agent)
  * and uses LinliDesk.api / t / el / $ / $$ / lbl / fmtTime / me() / lang().
  */
 "use strict";
@@ -192,15 +194,42 @@
     if (m.from === "system") return el("div", { class: "msg system" }, t(m.event));
     const who = m.from === "agent" ? `${t("from_agent")} ${m.agent || ""}` : t("from_" + m.from);
     const time = new Date(m.ts * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
-    return el("div", { class: "msg " + m.from },
+    return el("div", { class: "msg " + m.from, "data-ts": m.ts },
       el("div", { class: "who" }, `${who} · ${time}`),
       el("div", { class: "text" }, m.text),
       m.buttons ? el("div", { class: "muted" }, "[" + m.buttons.join(" | ") + "]") : "");
   }
+  // Photos and voice messages (the media store, same origin only: the CSP): a thumbnail that opens
+  // the photo, a player (and a download link: browsers cannot play WeChat's AMR/Speex) for voice.
+  function mediaNode(m) {
+    if (m.kind === "voice") {
+      return el("span", { class: "voice" }, el("audio", { controls: "controls", preload: "none", src: m.url }),
+        el("a", { href: m.url, target: "_blank", rel: "noopener" }, t("download")));
+    }
+    return el("a", { href: m.url, target: "_blank", rel: "noopener", class: "photo" },
+      el("img", { src: m.url, alt: m.ref || t("photos"), loading: "lazy" }));
+  }
+  // The resident's media in the transcript, by time (photos are not conversation events).
+  let shownMedia = new Set();
+  async function loadConversationMedia(h, token) {
+    let data;
+    try { data = await api(`/api/media?resident=${encodeURIComponent(h.sender_id)}`); } catch (e) { return; }
+    if (token !== pollToken) return;
+    const box = $("#transcript");
+    data.media.filter((m) => !shownMedia.has(m.id)).forEach((m) => {
+      shownMedia.add(m.id);
+      const time = new Date(m.created_at * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
+      const node = el("div", { class: "msg resident media-msg", "data-ts": m.created_at, "data-media": m.id },
+        el("div", { class: "who" }, `${t("from_resident")} · ${time}`),
+        el("div", { class: "photos" }, m.kind === "voice" ? [t("voice_message"), " ", mediaNode(m)] : mediaNode(m)));
+      const later = [...box.children].find((n) => Number(n.dataset.ts) > m.created_at);
+      box.insertBefore(node, later || null);
+    });
+  }
   function appendMessages(messages) {
     const box = $("#transcript");
     messages.forEach((m) => { box.append(messageNode(m)); lastTs = Math.max(lastTs, m.ts); });
-    if (messages.length) box.scrollTop = box.scrollHeight;
+    if (messages.length) { box.scrollTop = box.scrollHeight; emit("messages", current, messages); }
   }
   function renderHead(h) {
     current = h;
@@ -222,6 +251,8 @@
     lastTs = 0;
     renderHead(data.handoff);
     appendMessages(data.messages);
+    shownMedia = new Set();
+    loadConversationMedia(data.handoff, pollToken);
     emit("conversation", data.handoff, data.messages);
     poll(pollToken, id);
   }
@@ -234,6 +265,7 @@
         if (token !== pollToken) return;
         renderHead(data.handoff);
         appendMessages(data.messages);
+        loadConversationMedia(data.handoff, token);
         if (data.handoff.status !== "queued" && data.handoff.status !== "active" && !data.messages.length) {
           await new Promise((r) => setTimeout(r, 5000));
         }
@@ -257,7 +289,7 @@
     const text = $("#reply-text").value.trim();
     if (!text || !current) return;
     $("#reply-send").disabled = true;
-    try { await deskAction("reply", { text }); $("#reply-text").value = ""; } catch (e) { showError(e); }
+    try { const data = await deskAction("reply", { text }); $("#reply-text").value = ""; emit("reply", current, text, data); } catch (e) { showError(e); }
     $("#reply-send").disabled = false;
     $("#reply-text").focus();
   });
@@ -435,8 +467,7 @@
           noteInput, el("button", { type: "submit" }, t("add_note")))),
       result,
       el("h3", {}, t("photos")),
-      tk.attachments.length ? el("div", { class: "photos" }, ...tk.attachments.map((a) => el("a", { href: a.url, target: "_blank", rel: "noopener" },
-        el("img", { src: a.url, alt: a.ref, loading: "lazy" })))) : el("p", { class: "muted" }, t("no_photos")),
+      tk.attachments.length ? el("div", { class: "photos" }, ...tk.attachments.map(mediaNode)) : el("p", { class: "muted" }, t("no_photos")),
       el("h3", {}, t("history")),
       el("ol", { class: "history" }, ...tk.events.map((e) => el("li", {}, `${fmtTime(e.at)} · ${e.actor} · ${e.action}`,
         e.to_status ? ` ${lbl(e.from_status)} → ${lbl(e.to_status)}` : "", e.note ? ` · ${e.note}` : ""))));
@@ -449,6 +480,8 @@
   const DELIVERY_STATUSES = ["dead", "pending", "undeliverable", "sent"];
   const DELIVERY_PAGE = 50;
   let deliveryOffset = 0;
+  // How a sent message went: WeChat's customer-service or template message, else the channel itself.
+  const viaText = (via) => (!via ? "-" : (via === "customer_service" || via === "template") ? t("dv_" + via) : via);
   const fmtAge = (s) => (s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`);
   const fmtPage = (from, to, total) => t("page_of").replace("{from}", from).replace("{to}", to).replace("{total}", total);
   async function loadDeliveries() {
@@ -463,10 +496,11 @@
         el("td", { title: fmtTime(m.created_at) }, fmtAge(m.age_seconds)), el("td", {}, el("span", { class: "tag" }, m.channel)),
         el("td", {}, m.platform_id), el("td", {}, t("kd_" + m.kind)), el("td", { class: "desc", title: m.text }, m.text),
         el("td", { class: "reason" }, m.last_error || "-"), el("td", {}, String(m.attempts)),
+        el("td", { class: "via" }, viaText(m.delivered_via)),
         el("td", {}, (m.status === "dead" || m.status === "undeliverable")
           ? el("button", { class: "retry", disabled: admin ? null : "disabled", title: admin ? null : t("retry_admin_only"),
             onclick: () => retryDelivery(m.id) }, t("retry")) : ""))));
-      if (!data.messages.length) tbody.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("no_deliveries"))));
+      if (!data.messages.length) tbody.append(el("tr", {}, el("td", { colspan: 9, class: "muted" }, t("no_deliveries"))));
       const last = Math.min(data.total, deliveryOffset + data.messages.length);
       $("#delivery-page").textContent = data.total ? fmtPage(deliveryOffset + 1, last, data.total) : "";
       $("#delivery-prev").disabled = deliveryOffset === 0;

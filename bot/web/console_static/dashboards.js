@@ -154,6 +154,17 @@
     timer = setInterval(() => { if (visible() && !document.hidden) load(); }, REFRESH_MS);
   }
 
+  /** A feature's own dashboard card (assist.js: suggested replies): { key, title (i18n key), get(), draw(box, data), wide }.
+   * The card is added to the grid and loads, refreshes and redraws with the others. */
+  window.LinliDashboards = {
+    add(card) {
+      const id = "dash-" + card.key;
+      $("#view-dashboards .grid").append(el("div", { class: card.wide ? "card wide" : "card" },
+        el("h2", { "data-i18n": card.title }, t(card.title)), el("div", { id, class: "chart-box" })));
+      CARDS.push(Object.assign({ id: "#" + id }, card));
+    },
+  };
+
   let resizeTimer = null;
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(redraw, 200); });
   // A language switch redraws from the data already fetched (the texts change, the figures do not).

@@ -4,6 +4,8 @@
  * channel, the units of their tickets, phone numbers masked, past tickets (click one to open
  * it) and past handoffs. Collapsible (remembered), so the transcript keeps its width on a
  * 1366-pixel screen. Each view is written to the audit log by the server.
+ * "Residence": the units the resident stated (and confirmed), staff added or their tickets name,
+ * with their source; staff add one (POST .../units) or remove one (DELETE .../units/<key>).
  */
 "use strict";
 (function () {
@@ -16,12 +18,18 @@
       rp_language: "语言", rp_tickets: "历史工单", rp_handoffs: "人工服务记录", rp_open: "未完成", rp_none: "无",
       rp_current: "当前", rp_loading: "正在加载…", rp_unknown: "暂无该居民的工单或记录", rp_more: "另有 {n} 条未列出",
       rp_lang_zh: "中文", rp_lang_en: "英文",
+      rp_residence: "住址", rp_src_stated: "本人确认", rp_src_staff: "工作人员添加", rp_src_ticket: "工单",
+      rp_unit_add: "添加", rp_unit_placeholder: "如 3栋2单元502", rp_unit_remove: "移除", rp_unit_confirm_remove: "移除住址 {u}？",
+      rp_notices_off: "已退订非紧急通知",
     },
     en: {
       rp_title: "Resident", rp_collapse: "Collapse the resident panel", rp_expand: "Show the resident panel", rp_units: "Units / places",
       rp_phones: "Phone", rp_language: "Language", rp_tickets: "Tickets", rp_handoffs: "Handoffs", rp_open: "open", rp_none: "none",
       rp_current: "current", rp_loading: "Loading…", rp_unknown: "No tickets or records of this resident yet", rp_more: "{n} more not listed",
       rp_lang_zh: "Chinese", rp_lang_en: "English",
+      rp_residence: "Lives at", rp_src_stated: "confirmed by the resident", rp_src_staff: "added by staff", rp_src_ticket: "ticket",
+      rp_unit_add: "Add", rp_unit_placeholder: "e.g. 3-2-502", rp_unit_remove: "Remove", rp_unit_confirm_remove: "Remove {u}?",
+      rp_notices_off: "Opted out of non-urgent notices",
     },
   });
 
@@ -59,6 +67,7 @@
       `${day(h.created_at)} · ${t("st_" + h.status)} · ${t("rs_" + h.reason)}`, h.agent_name || h.agent ? ` · ${h.agent_name || h.agent}` : ""));
     return [
       head,
+      residence(handoff, profile),
       el("dl", {},
         el("dt", {}, t("rp_units")), el("dd", { class: "rp-units" }, profile.units.length ? profile.units.join("、") : t("rp_none")),
         el("dt", {}, t("rp_phones")), el("dd", { class: "rp-phones" }, profile.phones.length ? profile.phones.join("、") : t("rp_none")),
@@ -67,6 +76,33 @@
         `${profile.tickets_total}${openCount}`),
       ...section("rp_handoffs", handoffs.concat(more(profile.handoffs.length, profile.handoffs_total)).filter(Boolean), profile.handoffs_total),
     ];
+  }
+  function residence(handoff, profile) {
+    const units = (profile.residence || []).map((u) => el("li", { class: "rp-unit", "data-key": u.key, "data-source": u.source },
+      el("span", {}, D.lang() === "en" ? u.unit_en : u.unit), " ",
+      el("span", { class: "tag rp-src" }, t("rp_src_" + u.source) + (u.ticket ? ` ${u.ticket}` : "")), " ",
+      el("button", { type: "button", class: "secondary rp-unit-remove", onclick: () => removeUnit(handoff, u) }, t("rp_unit_remove"))));
+    const input = el("input", { class: "rp-unit-input", size: "12", placeholder: t("rp_unit_placeholder") });
+    const problem = el("p", { class: "error rp-unit-error", role: "alert" });
+    const form = el("form", { class: "rp-unit-form row", onsubmit: async (ev) => {
+      ev.preventDefault();
+      problem.textContent = "";
+      try {
+        await D.api(`/api/residents/${encodeURIComponent(handoff.sender_id)}/units`, { method: "POST", body: { unit: input.value } });
+        load(handoff);
+      } catch (e) { problem.textContent = t("error") + e.message; }
+    } }, input, el("button", { type: "submit", class: "secondary" }, t("rp_unit_add")));
+    return el("div", { class: "rp-residence" }, el("h4", {}, t("rp_residence")),
+      units.length ? el("ul", { class: "rp-list" }, ...units) : el("p", { class: "muted" }, t("rp_none")),
+      profile.notices_subscribed === false ? el("p", { class: "muted rp-notices-off" }, t("rp_notices_off")) : "",
+      form, problem);
+  }
+  async function removeUnit(handoff, unit) {
+    if (!confirm(t("rp_unit_confirm_remove").replace("{u}", unit.unit))) return;
+    try {
+      await D.api(`/api/residents/${encodeURIComponent(handoff.sender_id)}/units/${encodeURIComponent(unit.key)}`, { method: "DELETE", body: {} });
+    } catch (e) { D.showError(e); }
+    load(handoff);
   }
   function render() {
     if (!state) return;

@@ -11,17 +11,26 @@
   var list = document.getElementById("linli-messages");
   var form = document.getElementById("linli-form");
   var input = document.getElementById("linli-input");
+  var photoInput = document.getElementById("linli-photo");
+  var photoButton = document.getElementById("linli-photo-button");
   var params = new URLSearchParams(location.search);
   if (params.get("embed")) document.body.classList.add("embed");
 
   var TEXT = {
     zh: { title: "邻里小助手", send: "发送", placeholder: "请输入您的问题，例如：厨房水管漏水",
           online: "在线", offline: "连接中断，正在重连…", connecting: "连接中…", other: "EN",
-          hello: "您好！我是邻里小助手，可以帮您报修、查询工单、投诉建议或解答物业问题。", typing: "正在输入…" },
+          hello: "您好！我是邻里小助手，可以帮您报修、查询工单、投诉建议或解答物业问题。", typing: "正在输入…",
+          photo: "发送照片", photo_failed: "照片没有发送成功，请稍后再试。",
+          too_large: "照片太大了，请换一张小一些的照片。",
+          unsupported_type: "只能发送 JPG、PNG、GIF 或 WebP 格式的照片。", empty: "没有收到照片，请重新选择。",
+          too_many: "照片发送太频繁，请稍后再试。" },
     en: { title: "Linli assistant", send: "Send", placeholder: "Type your question, e.g. the kitchen pipe is leaking",
           online: "online", offline: "connection lost, reconnecting…", connecting: "connecting…", other: "中文",
           hello: "Hello! I'm Linli. I can file repair requests, check tickets, take complaints and answer questions.",
-          typing: "typing…" }
+          typing: "typing…", photo: "Send a photo", photo_failed: "The photo could not be sent; please try again later.",
+          too_large: "The photo is too large; please choose a smaller one.",
+          unsupported_type: "Please send a JPG, PNG, GIF or WebP photo.", empty: "No photo was received; please choose it again.",
+          too_many: "Too many photos at once; please try again later." }
   };
   function pickLang() {
     var asked = params.get("lang");
@@ -40,6 +49,8 @@
     document.getElementById("linli-send").textContent = t("send");
     document.getElementById("linli-lang").textContent = t("other");
     input.placeholder = t("placeholder");
+    photoButton.title = t("photo");
+    photoButton.setAttribute("aria-label", t("photo"));
     setState(state);
     var hello = document.getElementById("linli-hello");
     if (hello) hello.textContent = t("hello");
@@ -85,6 +96,19 @@
       li.appendChild(box);
     }
     list.appendChild(li);
+    scroll();
+    return li;
+  }
+  // A photo the resident sent: shown from the server once stored (the signed /chat/media URL).
+  function addPhoto(src, pending) {
+    removeTyping();
+    var li = document.createElement("li");
+    li.className = "msg user photo" + (pending ? " pending" : "");
+    var img = document.createElement("img");
+    img.src = src; img.alt = t("photo");
+    li.appendChild(img);
+    list.appendChild(li);
+    img.addEventListener("load", scroll);
     scroll();
     return li;
   }
@@ -149,16 +173,27 @@
     addMessage("bot", message.text, { buttons: message.quick_replies || message.buttons, image: message.attachment && message.attachment.payload && message.attachment.payload.src });
   });
 
+  function authorised(path) {
+    return fetch(path, { cache: "no-store", credentials: "omit", headers: { "Authorization": "Bearer " + sessionToken } });
+  }
   function loadHistory() {
     if (!sessionToken) { list.innerHTML = ""; showHello(); return Promise.resolve(); }
-    return fetch("/chat/history", { cache: "no-store", credentials: "omit",
-                                    headers: { "Authorization": "Bearer " + sessionToken } })
-      .then(function (r) { return r.ok ? r.json() : { messages: null }; })
-      .then(function (data) {
+    var photos = authorised("/chat/photos")
+      .then(function (r) { return r.ok ? r.json() : { photos: [] }; })
+      .catch(function () { return { photos: [] }; });
+    return Promise.all([authorised("/chat/history").then(function (r) { return r.ok ? r.json() : { messages: null }; }), photos])
+      .then(function (answers) {
+        var data = answers[0];
         if (!data.messages) return;  // keep what is on screen if the server cannot answer
         list.innerHTML = "";
         showHello();
-        data.messages.forEach(function (m) {
+        // Photos are not conversation events: merged in by time.
+        var items = data.messages.map(function (m) { return { ts: m.ts || 0, message: m }; })
+          .concat((answers[1].photos || []).map(function (p) { return { ts: p.ts || 0, photo: p }; }));
+        items.sort(function (a, b) { return a.ts - b.ts; });
+        items.forEach(function (item) {
+          if (item.photo) { addPhoto(item.photo.url, false).dataset.media = item.photo.id; return; }
+          var m = item.message;
           addMessage(m.from, m.text, { buttons: m.from === "bot" ? m.buttons : null, image: m.image });
         });
         outbox().forEach(function (m) { addMessage("user", m.title || m.text, { pending: true }); });
@@ -190,6 +225,42 @@
       addMessage("user", title || text, { pending: true });
     }
   }
+  // ---------------------------------------------------------------- photos
+  // Uploaded to /chat/photo (the session token proves who sends it); the server attaches it to the
+  // open repair ticket, or keeps it and starts a repair report whose questions arrive on the socket.
+  function sendPhoto(file) {
+    var preview = URL.createObjectURL(file);
+    var li = addPhoto(preview, true);
+    photoButton.disabled = true;
+    function failed(code) {
+      li.remove();
+      addMessage("bot", t(TEXT[lang][code] ? code : "photo_failed"), {}).classList.add("error");
+    }
+    fetch("/chat/photo?lang=" + lang, {
+      method: "POST", body: file, cache: "no-store", credentials: "omit",
+      headers: { "Authorization": "Bearer " + sessionToken, "Content-Type": file.type || "application/octet-stream" }
+    })
+      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, data: data }; }); })
+      .then(function (answer) {
+        if (!answer.ok || !answer.data.media) { failed(answer.data.error); return; }
+        li.classList.remove("pending");
+        li.dataset.media = answer.data.media.id;
+        li.querySelector("img").src = answer.data.media.url;  // the stored copy, as after a reload
+        if (answer.data.text) addMessage("bot", answer.data.text);
+        if (answer.data.pending) showTyping();  // the repair report's first question follows
+      })
+      .catch(function () { failed("photo_failed"); })
+      .then(function () { photoButton.disabled = false; setTimeout(function () { URL.revokeObjectURL(preview); }, 1000); });
+  }
+  photoButton.addEventListener("click", function () { photoInput.click(); });
+  photoInput.addEventListener("change", function () {
+    var file = photoInput.files && photoInput.files[0];
+    if (!file) return;
+    if (!sessionToken || !ready) { addMessage("bot", t("photo_failed")).classList.add("error"); photoInput.value = ""; return; }
+    sendPhoto(file);
+    photoInput.value = "";  // the same photo can be chosen again
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
