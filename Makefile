@@ -34,6 +34,9 @@ migrate: venv
 
 provision: venv
 	@if [ -d bot/provision ]; then $(ENV) $(PY) -m bot.provision; fi
+	@# llama-cpp-python's own OpenAI-compatible server (tests and bench-rag of the `openai` backend):
+	@# its extras need pydantic 2, so they live in var/llm-server/site, not in the venv (knowledge/llm_server.py).
+	@$(ENV) $(PY) -c "from knowledge.llm_server import ensure_server_packages as e; print('[llm-server] extras in', e())"
 
 index: provision
 	@if [ -f knowledge/__main__.py ]; then $(ENV) $(PY) -m knowledge ingest knowledge/sources $(KNOWLEDGE_EXTRA_SOURCES) --index "$$KNOWLEDGE_INDEX"; fi

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import List, Text
+import asyncio
+import logging
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -10,9 +12,33 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import places
-from actions.common import language_of
+from actions.common import language_of, resident_of
 from bot.tickets.labels import label
 from bot.tickets.location import Location
+
+logger = logging.getLogger(__name__)
+
+#: At most this many of the resident's known units are offered as answers.
+MAX_KNOWN_UNITS = 3
+
+
+def known_unit_buttons(tracker: Tracker, lang: str) -> List[Dict[str, Any]]:
+    """The resident's units (stated and confirmed, added by staff, or from their flat tickets:
+    bot/residence) as buttons whose payload is the unit itself, so a tap, or "1" on WeChat, answers
+    the question exactly as typing it would. Empty when none is known or the store cannot be read."""
+    from bot.residence.store import residence_store
+
+    channel, sender = resident_of(tracker)
+    try:
+        units = residence_store().units_of(channel, sender)[:MAX_KNOWN_UNITS]
+    except Exception:  # the question is still asked, without the shortcut
+        logger.exception("Could not read the units of %s", tracker.sender_id)
+        return []
+    buttons = []
+    for known in units:
+        text = known.unit.english() if lang == "en" else known.unit.canonical()
+        buttons.append({"title": text, "payload": text})
+    return buttons
 
 
 class ActionAskUnit(Action):
@@ -37,7 +63,8 @@ class ActionAskUnit(Action):
         elif isinstance(partial, Location) and partial.missing == "room" and partial.building:
             dispatcher.utter_message(response="utter_ask_unit_room", building=partial.building)
         else:
-            dispatcher.utter_message(response="utter_ask_unit")
+            buttons = await asyncio.to_thread(known_unit_buttons, tracker, lang)
+            dispatcher.utter_message(response="utter_ask_unit", buttons=buttons or None)
         return []
 
 

@@ -9,7 +9,10 @@ what the message contains:
 * a problem (a repair category or a "broken/leaking/堵/坏" word) **and** a place
   or a phone number, and no question → ``report_repair``;
 * a complaint word (投诉 and its usual typos, "complain") and no question →
-  ``complaint``.
+  ``complaint``;
+* a question about an outage ("停水了吗？", "is there a power cut in building 3?") →
+  ``ask_question``, even when the classifier read "停" as ``stop`` or the place as a report:
+  the active incidents, then the knowledge base, answer it.
 
 The classifier's own guess is kept as ``linli_nlu_intent``. Transactional
 intents (a repair, a complaint, an emergency, a ticket check, a human, a cancel)
@@ -26,13 +29,15 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.intent_override import IntentRules, promote, top_intent
-from bot.nlu.questions import is_question
+from bot.nlu.questions import asks_about_outage, is_question
 from bot.tickets.location import parse_location
 from bot.tickets.triage import describes_a_fault, infer_category
 
 #: The classifier's guesses this component may replace (and the reports it only makes sure of).
 REPLACEABLE = {"ask_question", "out_of_scope", "nlu_fallback", "inform", "greet", "affirm", "deny", "thank",
                "goodbye", "bot_challenge", "report_repair", "complaint"}
+#: Guesses an outage question may replace besides those (never an emergency, a human, a ticket check).
+OUTAGE_REPLACEABLE = REPLACEABLE | {"stop"}
 _COMPLAINT = re.compile(r"投诉|头诉|投述|投拆|偷诉|\bcompl[ai]{1,2}n\w*|\bcomplaint", re.IGNORECASE)
 
 
@@ -57,6 +62,11 @@ class ReportDetector(IntentRules):
     def process(self, messages: List[Message]) -> List[Message]:
         """Replace a misread intent by ``report_repair`` or ``complaint`` where the message says so."""
         for message in messages:
+            text = message.get(TEXT) or ""
+            if top_intent(message) in OUTAGE_REPLACEABLE and asks_about_outage(text):
+                if top_intent(message) != "ask_question":
+                    promote(message, "ask_question")
+                continue
             if top_intent(message) not in REPLACEABLE:
                 continue
             intent = _report_intent(message.get(TEXT) or "", message.get(ENTITIES) or [])

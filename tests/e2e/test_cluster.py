@@ -13,6 +13,7 @@ import concurrent.futures
 import signal
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator, List
 
@@ -22,7 +23,7 @@ from tests.channels.conftest import WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_APP_SE
 from tests.channels.fakes import FakeApis
 from tests.channels.wechat_client import WeChatServer, next_msg_id, text_xml
 from tests.cluster import Cluster, ServiceUnavailable, start_cluster
-from tests.handoff.conftest import AGENT_PASSWORD, Desk, create_account, handoff_of
+from tests.handoff.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Desk, create_account, handoff_of
 from tests.handoff.resident import WidgetResident
 from tests.servers import post_json, tickets_of
 
@@ -170,3 +171,51 @@ def test_a_notification_sent_while_wechat_is_down_arrives_once_it_is_back(cluste
     fakes.wait_for(lambda: any(number in text for text in sent_to(fakes, openid)), timeout=60)
     time.sleep(3)
     assert sum(number in text and "师傅已出发" in text for text in sent_to(fakes, openid)) == 1
+
+
+def admin_on(cluster: Cluster, index: int) -> Desk:
+    """A new admin logged in on replica ``index``."""
+    username = f"admin{uuid.uuid4().hex[:6]}"
+    create_account(cluster, username, ADMIN_PASSWORD, "admin")  # type: ignore[arg-type]
+    desk = Desk(cluster.replicas[index].rasa_url)
+    assert desk.login(username, ADMIN_PASSWORD).status_code == 200
+    return desk
+
+
+def test_a_notice_and_an_incident_across_replicas_reach_the_resident_once(cluster: Cluster, fakes: FakeApis) -> None:
+    """Issue 14 in the cluster: a WeChat resident states where they live on B; a notice sent from
+    A to their building reaches them once; an incident declared on A answers their outage question
+    on B; resolved on B, they are told once (every replica runs an outbox worker and the incident loop)."""
+    admin_a, admin_b = admin_on(cluster, 0), admin_on(cluster, 1)
+    openid = f"o{uuid.uuid4().hex[:20]}"
+    on_b = wechat(cluster.replicas[1].rasa_url)
+    assert "对吗" in (on_b.post(text_xml(openid, "我住8栋1单元801"), openid=openid).content or "")
+    assert "已记下" in (on_b.post(text_xml(openid, "是"), openid=openid).content or "")
+
+    target = {"kind": "buildings", "buildings": ["8"]}
+    preview = admin_a.post("/api/notices/preview", {"target": target})
+    assert preview.status_code == 200 and preview.json()["preview"]["will_send"] == 1, preview.text
+    created = admin_a.post("/api/notices", {"title_zh": "8号楼电梯保养", "body_zh": "周六上午电梯保养，请走楼梯。",
+                                            "title_en": "Lift service", "body_en": "Lift service on Saturday.",
+                                            "target": target})
+    assert created.status_code == 201, created.text
+    assert admin_a.post(f"/api/notices/{created.json()['notice']['id']}/send").status_code == 200
+    fakes.wait_for(lambda: any("8号楼电梯保养" in t for t in sent_to(fakes, openid)), timeout=60)
+
+    end = (datetime.now(timezone.utc) + timedelta(hours=4)).isoformat()
+    declared = admin_a.post("/api/incidents", {"kind": "water", "title_zh": "8号楼停水检修",
+                                               "title_en": "Water off in building 8", "buildings": ["8"],
+                                               "expected_end_at": end})
+    assert declared.status_code == 201, declared.text
+    answer = on_b.post(text_xml(openid, "停水了吗？什么时候来水"), openid=openid).content or ""
+    assert "8号楼停水检修" in answer and "预计恢复时间" in answer, answer
+    resolved = admin_b.post(f"/api/incidents/{declared.json()['incident']['id']}/resolve", {"note": "已恢复供水"})
+    assert resolved.status_code == 200, resolved.text
+
+    def resolutions() -> List[str]:
+        return [t for t in sent_to(fakes, openid) if "8号楼停水检修已恢复" in t]
+
+    fakes.wait_for(resolutions, timeout=60)
+    time.sleep(3)  # no other replica's worker or incident loop sends anything twice
+    assert len(resolutions()) == 1 and "已恢复供水" in resolutions()[0], sent_to(fakes, openid)
+    assert sum("8号楼电梯保养" in t for t in sent_to(fakes, openid)) == 1

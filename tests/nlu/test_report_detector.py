@@ -50,3 +50,24 @@ def test_the_fallback_classifier_keeps_the_decision() -> None:
                             "intent_ranking": [{"name": "complaint", "confidence": 0.97}], "entities": []})
     ranking = EmergencyDetector().process([message])[0].get("intent_ranking")
     assert ranking[0]["name"] == "emergency" and ranking[0]["confidence"] - ranking[1]["confidence"] > 0.05
+
+
+@pytest.mark.parametrize("text, guess", [
+    ("停水了吗？", "stop"),                        # "停" read as "stop"
+    ("3号楼停水了吗？", "report_repair"),           # a place and a fault word, but a question
+    ("什么时候来电", "inform"),
+    ("is there a power cut in building 3?", "report_repair"),
+    ("when will the water be back?", "out_of_scope"),
+    ("电梯坏了吗", "deny"),
+])
+def test_outage_questions_are_questions(text: str, guess: str) -> None:
+    assert run(text, guess) == "ask_question"
+
+
+@pytest.mark.parametrize("text, guess", [
+    ("停止", "stop"),                              # a real stop
+    ("3号楼停水了 厨房也没水 电话13812345678", "report_repair"),  # a report, not a question
+    ("电梯停了 有人被困 5号楼", "emergency"),        # emergencies are never touched
+])
+def test_outage_words_alone_change_nothing(text: str, guess: str) -> None:
+    assert run(text, guess) == guess
