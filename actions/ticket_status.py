@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import language_of, resident_of, ticket_store
 from bot.nlu.patterns import find_ticket_ids
+from bot.residence.linked import linked_ticket, linked_tickets
 from bot.tickets.labels import label
 
 
@@ -28,7 +29,9 @@ class ActionCheckTicket(Action):
     """``action_check_ticket``: one ticket by number, or the resident's latest five.
 
     Only tickets created from the same channel identity are visible, so one
-    resident can never read another's ticket by guessing its number.
+    resident can never read another's ticket by guessing its number, and the tickets
+    staff filed for them by phone or at the desk once both the unit and the phone on
+    such a ticket are the resident's own (:mod:`bot.residence.linked`).
     """
 
     def name(self) -> Text:
@@ -44,6 +47,8 @@ class ActionCheckTicket(Action):
         if number:
             ticket = await asyncio.to_thread(store.get_for_sender, number, channel, sender)
             if ticket is None:
+                ticket = await asyncio.to_thread(linked_ticket, store.engine, channel, sender, number)
+            if ticket is None:
                 dispatcher.utter_message(response="utter_ticket_not_found", number=number)
             else:
                 dispatcher.utter_message(
@@ -55,7 +60,9 @@ class ActionCheckTicket(Action):
                     created=ticket.created_at.astimezone(store.timezone).strftime("%Y-%m-%d %H:%M"),
                 )
             return [SlotSet("ticket_id", None)]
-        tickets = await asyncio.to_thread(store.list_for_sender, channel, sender)
+        own = await asyncio.to_thread(store.list_for_sender, channel, sender)
+        linked = await asyncio.to_thread(linked_tickets, store.engine, channel, sender)
+        tickets = sorted(own + linked, key=lambda t: (t.created_at, t.id), reverse=True)[:5]
         if not tickets:
             dispatcher.utter_message(response="utter_no_tickets")
             return []

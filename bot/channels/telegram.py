@@ -232,6 +232,10 @@ class TelegramInput(InputChannel):
         if message.photo:
             await self._photo(on_new_message, chat_id, message.photo[-1].file_id, f"telegram-{update.update_id}")
             return
+        voice = message.voice or message.audio
+        if voice is not None:
+            await self._voice(chat_id, voice.file_id, user_language)
+            return
         text = (message.text or "").strip()
         if not text:
             language = await asyncio.to_thread(common.known_language, CHANNEL, chat_id, user_language)
@@ -269,6 +273,21 @@ class TelegramInput(InputChannel):
         note = await common.attach_pending_photos(CHANNEL, chat_id, language)
         if note:
             await self._deliver(chat_id, {"text": note})
+
+    async def _voice(self, chat_id: str, file_id: str, user_language: Optional[str]) -> None:
+        """A voice message (Telegram recognises no speech for bots): kept for staff (the media store,
+        on the open ticket if any), and the resident is asked to type, as on WeChat without Recognition."""
+        language = await asyncio.to_thread(common.known_language, CHANNEL, chat_id, user_language)
+        kept = await common.keep_media(
+            CHANNEL, chat_id, "voice", file_id,
+            lambda limit, timeout: media_fetch.telegram_file(self.bot, file_id, limit, timeout))
+        key = "voice_kept" if kept.stored else "voice_unclear"
+        if kept.stored:
+            try:
+                await common.handle_photo(CHANNEL, chat_id, kept.ref or "", keep_pending=False)
+            except Exception:  # the voice is kept in the media store either way
+                logger.exception("Could not attach a voice message of %s", chat_id)
+        await self._send_texts(chat_id, [common.text(key, language) if language else common.bilingual(key)])
 
     async def _photo(self, on_new_message: OnNewMessage, chat_id: str, file_id: str, message_id: str) -> None:
         language = await asyncio.to_thread(common.known_language, CHANNEL, chat_id, "zh")

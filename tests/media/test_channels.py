@@ -180,6 +180,29 @@ def test_a_telegram_photo_is_fetched_with_getfile_and_attached(
     assert staff.get(f"/api/tickets/{number}/attachments/{attachment.id}").content == photo
 
 
+def test_a_telegram_voice_is_kept_for_staff_and_the_resident_asked_to_type(
+    media_stack: Stack, fake_apis: FakeApis
+) -> None:
+    chat_id = random.randint(10**8, 10**9)
+    number = open_ticket(media_stack, "telegram", str(chat_id))
+    file_id = f"voice-{uuid.uuid4().hex[:8]}"
+    fake_apis.telegram_files[file_id] = samples.OGG
+    update = {"update_id": next(_UPDATES), "message": {
+        "message_id": 2, "date": 1790000000, "chat": {"id": chat_id, "type": "private"},
+        "from": {"id": chat_id, "is_bot": False, "first_name": "Resident", "language_code": "zh"},
+        "voice": {"file_id": file_id, "file_unique_id": "v1", "duration": 3, "mime_type": "audio/ogg"}}}
+    request = urllib.request.Request(f"{media_stack.rasa_url}/webhooks/telegram/webhook", json.dumps(update).encode(),
+                                     {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        assert answer.status == 200
+    (record,) = media_of(media_stack, f"telegram:{chat_id}")
+    assert (record["kind"], record["content_type"], record["source_ref"]) == ("voice", "audio/ogg", file_id)
+    (attachment,) = tickets(media_stack).get(number).attachments
+    assert (attachment.ref, attachment.kind) == (f"media:{record['id']}", "voice")
+    sent = [c.params["text"] for c in fake_apis.find("telegram", "sendMessage", chat_id=chat_id)]
+    assert any("语音已保存" in s for s in sent), sent
+
+
 def test_erasing_a_resident_deletes_their_media(media_stack: Stack, wechat: WeChatServer, fake_apis: FakeApis,
                                                 openid: str) -> None:
     import subprocess
