@@ -296,7 +296,8 @@
       card = el("div", { class: "card wide", id: "rising-card" }, el("h2", { "data-inc": "dash_rising" }, t("dash_rising")), el("div", { id: "rising", class: "chart-box" }));
       const grid = $("#view-dashboards .grid");
       if (!grid) return;
-      grid.prepend(card);
+      // After the tickets-per-day chart: the dashboard's first card stays the day-by-day overview.
+      if (grid.firstElementChild) grid.firstElementChild.after(card); else grid.append(card);
     }
     card.querySelector("h2").textContent = t("dash_rising");
     try { lastRising = await D.api("/api/stats/rising?days=7"); drawRising(); }
