@@ -160,11 +160,13 @@ async def test_canned_reply_resident_panel_and_tickets_in_the_browser(stack: Sta
             await click(page, "#ticket-page button")
             await page.wait_for(visible("#ticket-table"))
             await click(page, "#filter-mine")
-            await page.wait_for(f"{text_of('#ticket-table tbody')}.includes({js(ticket.number)})")
             assert await page.evaluate("document.querySelector('#filter-assignee').value") == "me"
-            numbers = await page.evaluate("[...document.querySelectorAll('#ticket-table tbody tr.ticket-row')].map(r => r.dataset.number)")
             mine = agent.get("/api/tickets?assignee=me&limit=50").json()
-            assert numbers == [t["number"] for t in mine["tickets"]]
+            expected = [t["number"] for t in mine["tickets"]]
+            assert ticket.number in expected
+            # The unfiltered list (other tests' tickets too) shows first: wait for the filtered one.
+            rows = "[...document.querySelectorAll('#ticket-table tbody tr.ticket-row')].map(r => r.dataset.number)"
+            await page.wait_for(f"JSON.stringify({rows}) === {js(json.dumps(expected, separators=(',', ':')))}")
             assert str(mine["total"]) in await page.evaluate(text_of("#ticket-pager-info"))
             await screenshot(page, "tickets-en")
             await set_language(page, "zh")
