@@ -21,18 +21,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any, Dict, List, Optional, Text
+from typing import Optional
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.decision_policy import DecisionPolicy, turn_of
 
 from bot.satisfaction.parse import parse_rating
 
@@ -53,28 +48,9 @@ _EXPLICIT_COMPLAINT = re.compile(r"投诉|举报|\bcomplain", re.IGNORECASE)
 CONFIDENT, CONFIDENT_NOT_A_COMMENT = 0.5, 0.7
 
 
-def _turn(tracker: DialogueStateTracker) -> Dict[str, Any]:
-    """Where the conversation stands: ``{"after": <action run since the latest user message> | None,
-    "user": <that UserUttered> | None, "before": <the last action before it other than listening>}``."""
-    after: Optional[str] = None
-    user: Optional[UserUttered] = None
-    for event in reversed(tracker.events):
-        if isinstance(event, ActionExecuted):
-            if user is None:
-                if after is None and event.action_name and event.action_name != "action_extract_slots":
-                    after = event.action_name
-            elif event.action_name not in (ACTION_LISTEN_NAME, "action_extract_slots", None):
-                return {"after": after, "user": user, "before": event.action_name}
-        elif isinstance(event, UserUttered) and user is None:
-            user = event
-            if after is not None:
-                break
-    return {"after": after, "user": user, "before": None}
-
-
 def decide(tracker: DialogueStateTracker, now: Optional[float] = None) -> Optional[str]:
     """The action this policy predicts for ``tracker``, or ``None`` (see the module docstring)."""
-    turn = _turn(tracker)
+    turn = turn_of(tracker)
     if turn["after"] in (ACTION_RATING, ACTION_COMMENT):
         return ACTION_LISTEN_NAME  # whatever the slot holds now (they clear it when done)
     request = tracker.get_slot(SLOT)
@@ -107,31 +83,11 @@ def decide(tracker: DialogueStateTracker, now: Optional[float] = None) -> Option
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class RatingPolicy(Policy):
+class RatingPolicy(DecisionPolicy):
     """The policy described in the module docstring (``bot.satisfaction.policy.RatingPolicy``)."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        """Above RulePolicy (6): its prediction wins when it makes one (it abstains otherwise)."""
-        return {"priority": 7}
+    marker = "rating_policy.json"
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 execution_context: ExecutionContext, featurizer: Any = None) -> None:
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        """Nothing to learn; writes a marker so that the model archive has this policy's resource."""
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / "rating_policy.json").write_text("{}", encoding="utf-8")
-        return self._resource
-
-    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[Text, Any]] = None,
-                                     **kwargs: Any) -> PolicyPrediction:
-        """Confidence 1 for the action :func:`decide` names, all zeros otherwise (abstain)."""
-        probabilities = self._default_predictions(domain)
-        action = decide(tracker)
-        if action is not None and action in domain.action_names_or_texts:
-            probabilities[domain.index_for_action(action)] = 1.0
-            logger.debug("RatingPolicy predicts %s", action)
-        return self._prediction(probabilities)
+    def decide(self, tracker: DialogueStateTracker) -> Optional[str]:
+        """:func:`decide`."""
+        return decide(tracker)
