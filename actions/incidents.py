@@ -37,6 +37,7 @@ from bot.db import get_engine
 from bot.emergency.playbook import detect_hazards, says_emergency
 from bot.incidents import texts
 from bot.incidents.matching import asks_about_outage, buildings_in, kinds_in
+from bot.incidents.models import ACTIVE
 from bot.incidents.store import Incident, IncidentNotFound, IncidentStore
 from bot.responses import render
 from bot.tickets.location import Location
@@ -196,8 +197,10 @@ async def link_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> boo
     channel, sender = resident_of(tracker)
     try:
         incident = await asyncio.to_thread(_incident, tracker)
-        if incident is None:
-            return False
+        if incident is None or incident.status != ACTIVE:
+            # Resolved (or withdrawn) while the resident answered: nothing to link to any more.
+            dispatcher.utter_message(text=render("utter_incident_over", lang))
+            return True
         await asyncio.to_thread(incident_store().link, incident.id, "reported", channel, sender, lang)
     except Exception:
         logger.exception("Could not link a report of %s:%s to an incident", channel, sender)

@@ -31,22 +31,6 @@ def is_question(text: str) -> bool:
     return "?" in text or "？" in text or bool(_QUESTION_ZH.search(text) or _QUESTION_EN.search(text))
 
 
-#: An outage, in the words residents use ("停水了吗", "什么时候来电", "is there a power cut?").
-_OUTAGE = re.compile(
-    r"停水|断水|没水|没有水|来水|停电|断电|没电|没有电|来电|停气|断气|没气|来气|断网|没网|停网|网断|电梯.{0,4}(停|坏|检修|维修|保养)"
-    r"|\b(water|power|electricity|gas|internet|network)\s+(cut|outage|off|out|shortage|is\s+off|is\s+out)"
-    r"|\b(water|power|electricity|gas|internet)\b.{0,20}\b(back|restored|return)"
-    r"|\bno\s+(water|power|electricity|gas|internet)\b|\boutage\b|\bblackout\b|\blifts?\s+(is\s+)?(broken|out|down)",
-    re.IGNORECASE)
-
-
-def asks_about_outage(text: str) -> bool:
-    """A question about a water, power, gas, network or lift outage ("停水了吗？", "when will the
-    power be back?"): the incidents answer it (actions/answer_question.py), whatever the classifier
-    guessed from "停" ("stop")."""
-    return is_question(text) and bool(_OUTAGE.search(text or ""))
-
-
 def dont_know(text: str) -> bool:
     """"不知道", "不记得了", "dunno": the resident cannot answer."""
     return bool(_DONT_KNOW.search(text))

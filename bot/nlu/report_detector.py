@@ -29,7 +29,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.intent_override import IntentRules, promote, top_intent
-from bot.nlu.questions import asks_about_outage, is_question
+from bot.incidents.matching import asks_about_outage
+from bot.nlu.questions import is_question
 from bot.tickets.location import parse_location
 from bot.tickets.triage import describes_a_fault, infer_category
 

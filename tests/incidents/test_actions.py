@@ -121,6 +121,19 @@ async def test_the_same_problem_is_linked_and_files_no_ticket(store, domain) -> 
         ("reported", "rest:same-zh", "zh"), ("reported", "rest:same-en", "en")]
 
 
+async def test_an_incident_resolved_before_the_answer_links_nothing_and_says_so(store, domain) -> None:
+    incident = water(store)
+    store.resolve(incident.id, "staff:admin", "修好了")  # between the question and "就是这个"
+    for language, text, expected in (("zh", "就是这个", "已经处理完毕"), ("en", "no, it's the same", "just been resolved")):
+        dispatcher = CollectingDispatcher()
+        await ActionSubmitRepair().run(dispatcher, make_tracker(
+            text, slots=filled(language, incident.id, incident_other=False), sender=f"rest:late-{language}"), domain)
+        said = [m.get("text") or m.get("response") for m in dispatcher.messages]
+        assert any(expected in (t or "") for t in said), said
+        assert TicketStore(store.engine).list_for_sender("rest", f"late-{language}") == []
+    assert store.links(incident.id) == []
+
+
 async def test_an_unclear_answer_gets_a_hint_then_the_report_goes_on(store, domain) -> None:
     incident = water(store)
     first = CollectingDispatcher()
