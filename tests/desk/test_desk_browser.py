@@ -57,6 +57,9 @@ async def test_canned_reply_resident_panel_and_tickets_in_the_browser(stack: Sta
     ticket = store.create(ticket_type="repair", channel="socketio", sender_id=resident.session_id,
                           description="卫生间漏水，电话13812345678", unit=f"6栋1单元6{tag[:2]}", category="plumbing",
                           phone="13812345678")
+    for n in range(12):  # other residents' tickets: "My tickets" must show only the agent's
+        store.create(ticket_type="repair", channel="rest", sender_id=f"other-{tag}-{n}", description="楼道灯不亮",
+                     unit=f"7栋{n + 1}01", category="electrical")
     try:
         resident.say("我要转人工")
         resident.wait_for("转接人工客服")

@@ -361,6 +361,9 @@
 
   const TICKET_PAGE = 50;
   let ticketOffset = 0;
+  // Each load supersedes the ones before it: a slower, older answer (the unfiltered list asked
+  // for just before "My tickets") must not replace the newer one on screen.
+  let ticketLoad = 0;
   function ticketParams() {
     const params = new URLSearchParams();
     new FormData($("#ticket-filters")).forEach((v, k) => { if (v) params.set(k, v); });
@@ -374,8 +377,10 @@
     params.set("limit", String(TICKET_PAGE));
     params.set("offset", String(ticketOffset));
     const tbody = $("#ticket-table tbody");
+    const load = ++ticketLoad;
     try {
       const data = await api("/api/tickets?" + params.toString());
+      if (load !== ticketLoad) return;
       tbody.replaceChildren(...data.tickets.map((tk) => el("tr", { class: "ticket-row", "data-number": tk.number, onclick: () => openTicket(tk.number) },
         el("td", {}, el("a", { href: "#tickets" }, tk.number)), el("td", {}, lbl(tk.type)), el("td", {}, el("span", { class: "tag st-" + tk.status }, lbl(tk.status))),
         el("td", {}, lbl(tk.category)), el("td", {}, tk.location || tk.unit || "-"), el("td", { class: "desc" }, (tk.urgency === "urgent" ? "⚠ " : "") + tk.description),
@@ -385,7 +390,9 @@
       $("#ticket-pager-info").textContent = data.total ? fmtPage(ticketOffset + 1, last, data.total) : "";
       $("#ticket-prev").disabled = ticketOffset === 0;
       $("#ticket-next").disabled = last >= data.total;
-    } catch (e) { tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "error" }, t("error") + e.message))); }
+    } catch (e) {
+      if (load === ticketLoad) tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "error" }, t("error") + e.message)));
+    }
   }
   $("#ticket-filters").addEventListener("submit", (ev) => { ev.preventDefault(); ticketOffset = 0; loadTickets(); });
   $("#filter-mine").addEventListener("click", () => { $("#filter-assignee").value = "me"; ticketOffset = 0; loadTickets(); });
