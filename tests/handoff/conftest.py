@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import pytest
 import requests
@@ -47,36 +47,46 @@ def create_account(stack: Stack, username: str, password: str, role: str) -> Non
     assert done.returncode == 0, done.stderr
 
 
+def password_of(role: str) -> str:
+    """The test password of an account of ``role``."""
+    return ADMIN_PASSWORD if role == "admin" else AGENT_PASSWORD
+
+
+def create_accounts(stack: Stack, accounts: Dict[str, Tuple[str, str]]) -> Dict[str, str]:
+    """``{key: (name prefix, role)}`` → accounts created on ``stack`` (unique names): ``{key: username}``."""
+    suffix = uuid.uuid4().hex[:6]
+    names = {key: f"{prefix}{suffix}" for key, (prefix, _role) in accounts.items()}
+    for key, (_prefix, role) in accounts.items():
+        create_account(stack, names[key], password_of(role), role)
+    return names
+
+
+def logged_in(stack: Stack, username: str, role: str) -> Desk:
+    """A desk client logged in on ``stack`` as ``username`` (an account of ``role``)."""
+    desk = Desk(stack.rasa_url)
+    assert desk.login(username, password_of(role)).status_code == 200
+    return desk
+
+
 @pytest.fixture(scope="session")
 def accounts(stack: Stack) -> Dict[str, str]:
-    """An admin and two agents on the shared stack: ``{username: password}``."""
-    suffix = uuid.uuid4().hex[:6]
-    names = {"admin": f"admin{suffix}", "agent": f"wang{suffix}", "agent2": f"li{suffix}"}
-    create_account(stack, names["admin"], ADMIN_PASSWORD, "admin")
-    create_account(stack, names["agent"], AGENT_PASSWORD, "agent")
-    create_account(stack, names["agent2"], AGENT_PASSWORD, "agent")
-    return names
+    """An admin and two agents on the shared stack: ``{key: username}``."""
+    return create_accounts(stack, {"admin": ("admin", "admin"), "agent": ("wang", "agent"), "agent2": ("li", "agent")})
 
 
 @pytest.fixture
 def admin(stack: Stack, accounts: Dict[str, str]) -> Desk:
-    desk = Desk(stack.rasa_url)
-    assert desk.login(accounts["admin"], ADMIN_PASSWORD).status_code == 200
-    return desk
+    return logged_in(stack, accounts["admin"], "admin")
 
 
 @pytest.fixture
 def agent(stack: Stack, accounts: Dict[str, str]) -> Desk:
-    desk = Desk(stack.rasa_url)
-    assert desk.login(accounts["agent"], AGENT_PASSWORD).status_code == 200
-    return desk
+    return logged_in(stack, accounts["agent"], "agent")
 
 
 @pytest.fixture
 def agent2(stack: Stack, accounts: Dict[str, str]) -> Desk:
-    desk = Desk(stack.rasa_url)
-    assert desk.login(accounts["agent2"], AGENT_PASSWORD).status_code == 200
-    return desk
+    return logged_in(stack, accounts["agent2"], "agent")
 
 
 def handoff_of(desk: Desk, sender: str) -> Dict[str, Any]:

@@ -3,7 +3,6 @@ doubles (tests/channels/fakes.py), a small photo limit, its own media folder, de
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -17,7 +16,7 @@ from tests.channels.conftest import (TELEGRAM_SECRET, TELEGRAM_TOKEN, WECHAT_AES
                                      WECHAT_TOKEN)
 from tests.channels.fakes import FakeApis
 from tests.channels.wechat_client import WeChatServer
-from tests.handoff.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Desk, create_account
+from tests.handoff.conftest import Desk, create_accounts, logged_in
 from tests.servers import Stack, start_stack
 
 fake_apis = channels.fake_apis  # the WeChat/Telegram doubles (a pytest fixture)
@@ -48,18 +47,12 @@ def media_stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, f
 
 @pytest.fixture(scope="session")
 def media_accounts(media_stack: Stack) -> Dict[str, str]:
-    suffix = uuid.uuid4().hex[:6]
-    names = {"admin": f"admin{suffix}", "agent": f"zhao{suffix}"}
-    create_account(media_stack, names["admin"], ADMIN_PASSWORD, "admin")
-    create_account(media_stack, names["agent"], AGENT_PASSWORD, "agent")
-    return names
+    return create_accounts(media_stack, {"admin": ("admin", "admin"), "agent": ("zhao", "agent")})
 
 
 @pytest.fixture
 def staff(media_stack: Stack, media_accounts: Dict[str, str]) -> Desk:
-    desk = Desk(media_stack.rasa_url)
-    assert desk.login(media_accounts["agent"], AGENT_PASSWORD).status_code == 200
-    return desk
+    return logged_in(media_stack, media_accounts["agent"], "agent")
 
 
 @pytest.fixture(scope="session")

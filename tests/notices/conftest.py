@@ -3,7 +3,6 @@ Telegram wired to the local fake APIs (tests/channels/fakes.py), with an admin a
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Dict, Iterator
 
@@ -13,7 +12,7 @@ from tests.actions.conftest import domain  # noqa: F401  (pytest fixture)
 from tests.channels.conftest import (TELEGRAM_SECRET, TELEGRAM_TOKEN, WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_APP_SECRET,
                                      WECHAT_TOKEN)
 from tests.channels.fakes import FakeApis
-from tests.handoff.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Desk, create_account
+from tests.handoff.conftest import Desk, create_accounts, logged_in
 from tests.servers import Stack, start_stack
 
 
@@ -43,22 +42,14 @@ def notices_stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path,
 @pytest.fixture(scope="session")
 def notice_accounts(notices_stack: Stack) -> Dict[str, str]:
     """An admin and an agent on the notices stack: ``{role: username}``."""
-    suffix = uuid.uuid4().hex[:6]
-    names = {"admin": f"nadmin{suffix}", "agent": f"nagent{suffix}"}
-    create_account(notices_stack, names["admin"], ADMIN_PASSWORD, "admin")
-    create_account(notices_stack, names["agent"], AGENT_PASSWORD, "agent")
-    return names
+    return create_accounts(notices_stack, {"admin": ("nadmin", "admin"), "agent": ("nagent", "agent")})
 
 
 @pytest.fixture
 def notice_admin(notices_stack: Stack, notice_accounts: Dict[str, str]) -> Desk:
-    desk = Desk(notices_stack.rasa_url)
-    assert desk.login(notice_accounts["admin"], ADMIN_PASSWORD).status_code == 200
-    return desk
+    return logged_in(notices_stack, notice_accounts["admin"], "admin")
 
 
 @pytest.fixture
 def notice_agent(notices_stack: Stack, notice_accounts: Dict[str, str]) -> Desk:
-    desk = Desk(notices_stack.rasa_url)
-    assert desk.login(notice_accounts["agent"], AGENT_PASSWORD).status_code == 200
-    return desk
+    return logged_in(notices_stack, notice_accounts["agent"], "agent")
