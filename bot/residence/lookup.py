@@ -10,17 +10,34 @@ from __future__ import annotations
 
 from typing import List
 
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from bot.residence.models import unit_key
 from bot.residence.store import ResidenceStore
+from bot.tickets.models import Ticket
 
 
 def buildings_of(engine: Engine, channel: str, sender_id: str) -> List[str]:
     """The resident's buildings (as stored on tickets, e.g. ``"3"``), no duplicates: stated and
-    staff units first, then tickets', each group most recent first
-    (:meth:`~bot.residence.store.ResidenceStore.units_of`, which leaves out the units staff removed)."""
+    staff units first, then tickets', each group most recent first."""
     seen: List[str] = []
-    for unit in ResidenceStore(engine, create=False).units_of(channel, sender_id):
-        if unit.building not in seen:
-            seen.append(unit.building)
+    store = ResidenceStore(engine, create=False)
+    removed = set()
+    if inspect(engine).has_table("resident_units"):
+        for unit in store.units_of(channel, sender_id):
+            if unit.source != "ticket" and unit.building not in seen:
+                seen.append(unit.building)
+        removed = store.removed_keys(channel, sender_id)
+    query = (select(Ticket.building, Ticket.entrance, Ticket.room)
+             .where(Ticket.channel == channel, Ticket.sender_id == sender_id, Ticket.building.is_not(None),
+                    or_(Ticket.area.is_(None), Ticket.area == ""))
+             .order_by(Ticket.created_at.desc()))
+    with Session(engine) as session:
+        for building, entrance, room in session.execute(query):
+            if room and unit_key(building, entrance, room) in removed:
+                continue
+            if building and building not in seen:
+                seen.append(building)
     return seen
