@@ -28,6 +28,7 @@ import logging
 import re
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Optional, Sequence, Union
@@ -50,6 +51,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 #: PostgreSQL advisory lock key held while migrating ("linli" in ASCII).
 PG_LOCK_KEY = 0x6C696E6C69
+#: Seconds a server at start-up waits out a SQLite database that another process holds
+#: locked (the other server creating the schema, on a loaded machine) before giving up.
+START_UP_PATIENCE_S = 90.0
 
 Target = Union[Engine, str, URL, None]
 
@@ -289,19 +293,21 @@ def check_current(target: Target = None, script_location: Optional[Path] = None)
         raise ConfigurationError(_refusal(found, target))
 
 
-def ensure_current(target: Target = None, script_location: Optional[Path] = None) -> str:
+def ensure_current(target: Target = None, script_location: Optional[Path] = None,
+                   patience: float = START_UP_PATIENCE_S) -> str:
     """What a server does at start-up: create an empty database at head, refuse an out-of-date one.
 
     Returns the head revision; raises :class:`~bot.settings.ConfigurationError` (the server
     exits with status 2) when the database exists at another revision or from before
-    migrations, so an upgrade is always a deliberate ``make migrate``.
+    migrations, so an upgrade is always a deliberate ``make migrate``. A SQLite database
+    that another process holds locked is waited for up to ``patience`` seconds.
     """
     from alembic import command
     from sqlalchemy.exc import OperationalError
 
     logging.getLogger("alembic").setLevel(logging.WARNING)  # servers log their own line below
     try:
-        found = state(target, script_location)
+        found = _state_when_unlocked(target, script_location, patience)
     except OperationalError as exc:  # not a setting to refuse: the database is down or elsewhere
         raise SystemExit(f"Linli cannot start: the database {describe_url(target)} does not answer "
                          f"({str(exc.orig).strip()}); check DATABASE_URL and that the server runs") from None
@@ -319,6 +325,35 @@ def ensure_current(target: Target = None, script_location: Optional[Path] = None
     if not found.up_to_date:
         raise ConfigurationError(_refusal(found, target))
     return found.head
+
+
+def _is_locked(exc: Exception) -> bool:
+    """SQLite's answer while another connection holds the lock (busy handler spent or bypassed)."""
+    return "locked" in str(getattr(exc, "orig", exc)).lower()
+
+
+def _state_when_unlocked(target: Target, script_location: Optional[Path], patience: float) -> SchemaState:
+    """:func:`state`, retried while SQLite says the database is locked.
+
+    The busy timeout alone is not enough at start-up: some of SQLite's locks (the switch to
+    WAL on a brand-new file, WAL recovery) answer "database is locked" without waiting, and
+    CI once saw a server give up that way while the other one was creating the schema.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + patience
+    waited = False
+    while True:
+        try:
+            return state(target, script_location)
+        except OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() >= deadline:
+                raise
+            if not waited:
+                logger.info("The database %s is locked by another process (creating the schema?); waiting "
+                            "up to %.0f s", describe_url(target), patience)
+                waited = True
+            time.sleep(0.25)
 
 
 # ---------------------------------------------------------------- new revisions (developers)

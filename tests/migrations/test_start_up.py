@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import subprocess
+import threading
 import sys
 from pathlib import Path
 from typing import Dict
@@ -131,3 +133,42 @@ def test_command_line_checks_and_upgrades(pre_migrations_db: Engine, capsys: pyt
         assert conn.execute(sa.text("SELECT COUNT(*) FROM tickets")).scalar() == 1
     assert schema.main(["--url", url, "stamp", "base"]) == 0  # the operator's escape hatch
     assert schema.current_revision(pre_migrations_db) is None
+
+
+def _hold_exclusive_lock(path: Path) -> sqlite3.Connection:
+    """Another process's view: a rollback-journal database held under SQLite's EXCLUSIVE lock."""
+    holder = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("CREATE TABLE IF NOT EXISTS other_process (x INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")
+    return holder
+
+
+def test_start_up_waits_out_a_sqlite_lock_that_answers_without_waiting(tmp_path: Path) -> None:
+    """SQLite can say "database is locked" at once (timeout 0 here, like its WAL switch on a new
+    file): the server keeps asking until the other process lets go, then creates the schema."""
+    path = tmp_path / "locked.db"
+    holder = _hold_exclusive_lock(path)
+    engine = sa.create_engine(f"sqlite:///{path}", future=True, connect_args={"timeout": 0})
+    release = threading.Timer(1.5, holder.execute, ["ROLLBACK"])
+    release.start()
+    try:
+        assert schema.ensure_current(engine, patience=30) == schema.head_revision()
+    finally:
+        release.cancel()
+        holder.close()
+    assert schema.state(engine).up_to_date
+    engine.dispose()
+
+
+def test_start_up_gives_up_on_a_lock_that_stays_with_what_to_check(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    holder = _hold_exclusive_lock(path)
+    engine = sa.create_engine(f"sqlite:///{path}", future=True, connect_args={"timeout": 0})
+    try:
+        with pytest.raises(SystemExit, match="does not answer \\(database is locked\\); check DATABASE_URL"):
+            schema.ensure_current(engine, patience=0.5)
+    finally:
+        holder.close()
+    assert schema.current_revision(engine) is None  # nothing was created behind the lock
+    engine.dispose()
