@@ -10,6 +10,7 @@ import numpy as np
 from .bm25 import BM25Index, tokenize
 from .embedding import Embedder
 from .index import search as faiss_search
+from .jurisdiction import applies, place_of
 from .records import Chunk, citation
 from .store import StoredIndex
 
@@ -39,10 +40,24 @@ class Hit:
 class Retriever:
     """Search an index with vectors, BM25 or both."""
 
-    def __init__(self, stored: StoredIndex, embedder: Embedder, mode: str = "hybrid", bm25_weight: float = 1.0) -> None:
+    def __init__(self, stored: StoredIndex, embedder: Embedder, mode: str = "hybrid", bm25_weight: float = 1.0,
+                 region: str = "") -> None:
+        """``region`` ("浙江省杭州市"): leave out passages of other places' regulations
+        (:mod:`knowledge.jurisdiction`); empty: every passage is searched."""
         if mode not in MODES:
             raise ValueError(f"retrieval mode '{mode}' unknown; use one of {MODES}")
         self.stored = stored
+        self.region = region
+        #: Chunk indices never returned: documents of places outside ``region``.
+        self.excluded: set = set()
+        #: The documents those passages come from (title -> place), for logs and the desk.
+        self.excluded_documents: Dict[str, Optional[str]] = {}
+        for i, c in enumerate(stored.chunks if region else ()):
+            name = c.title or c.source
+            place = place_of(name) if c.kind != "faq" else None
+            if not applies(place, region):
+                self.excluded.add(i)
+                self.excluded_documents[name] = place
         self.embedder = embedder
         self.mode = mode
         self.bm25_weight = bm25_weight
@@ -78,7 +93,7 @@ class Retriever:
             for r, (i, s) in enumerate(self.bm25.search(tokenize(question), CANDIDATES)):
                 bm25_scores[i] = s
                 ranked[i] = s if mode == "bm25" else ranked.get(i, 0.0) + self.bm25_weight / (RRF_K + r + 1)
-        order = sorted(ranked, key=ranked.get, reverse=True)
+        order = [i for i in sorted(ranked, key=ranked.get, reverse=True) if i not in self.excluded]
         if language:
             order = [i for i in order if self.stored.chunks[i].language == language] + \
                     [i for i in order if self.stored.chunks[i].language != language]
@@ -94,7 +109,9 @@ class Retriever:
         n_rows = len(self.stored.rows)
         if not n_rows:
             return {}
-        scores, ids = faiss_search(self.stored.faiss_index, qvec, min(n_rows, CANDIDATES * 2))
+        # Left-out passages may fill the first candidates: look deeper when there are any.
+        wanted = CANDIDATES * (4 if self.excluded else 2)
+        scores, ids = faiss_search(self.stored.faiss_index, qvec, min(n_rows, wanted))
         best: Dict[int, float] = {}
         for s, row in zip(scores[0], ids[0]):
             if row < 0:
