@@ -1,7 +1,8 @@
 """Answer a question from the knowledge base: retrieve, then extract, generate or abstain.
 
 Decision rules (thresholds in config.yml, calibrated in docs/benchmarks.md):
-1. best hit's cosine < ``abstain_below_<lang>``      -> abstain (offer a human)
+1. best hit's cosine < the base's threshold (:meth:`Answerer.abstain_below`: measured on
+   the base's own FAQ questions, :mod:`knowledge.calibration`) -> abstain (offer a human)
 2. best hit is a curated FAQ with cosine >= ``extractive_faq_above_<lang>`` -> its answer (fitted, see below)
 3. otherwise generate from the top passages; if the generator fails or times out,
    says the passages do not answer, echoes the question, loops, states unsupported
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from . import concise, store
+from . import calibration, concise, store
 from .config import KnowledgeConfig, load_config, resolve_model
 from .embedding import get_embedder
 from .generation import Generator, make_generator, says_not_known
@@ -87,12 +88,22 @@ class Answerer:
         self.index_dir = Path(index_dir) if index_dir else self.cfg.path(self.cfg.index)
         self.stored = store.read(self.index_dir)
         self.embedder = get_embedder(resolve_model(self.cfg.embed_model))
-        self.retriever = Retriever(self.stored, self.embedder, self.cfg.retrieval)
+        self.retriever = Retriever(self.stored, self.embedder, self.cfg.retrieval, region=self.cfg.region)
+        if self.retriever.excluded:
+            log.info("region %s: %d passages of %s are not cited (rules of another place)", self.cfg.region,
+                     len(self.retriever.excluded), ", ".join(sorted(self.retriever.excluded_documents)))
+        # Thresholds measured on this base (knowledge/calibration.py); None = the fixed ones.
+        self.calibration = calibration.for_index(self.index_dir, self.retriever, self.cfg)
         self.backend = generator or self.cfg.generator
         self._generator: Optional[Generator] = None
         self._gen_lock = threading.Lock()
         self.unanswered_sink: Optional[Callable[..., None]] = None
         self.kb_version: Optional[int] = None
+
+    def abstain_below(self, language: str) -> float:
+        """Best-hit cosine under which this base cannot answer (measured on it, else the fixed one)."""
+        fixed = self.cfg.abstain_below(language)
+        return self.calibration.threshold(language, fixed) if self.calibration else fixed
 
     def share_generator(self, other: "Answerer") -> None:
         """Reuse ``other``'s loaded generator: it does not depend on the index, so a reload keeps the LLM."""
@@ -135,7 +146,7 @@ class Answerer:
         conf = hits[0].dense if hits else 0.0
         decision = conf + bonus
         timings = {"retrieve_ms": round((t1 - t0) * 1000, 1)}
-        if not hits or decision < self.cfg.abstain_below(lang):
+        if not hits or decision < self.abstain_below(lang):
             if log_unanswered:
                 best = hits[0].chunk.chunk_id if hits else None
                 if self.unanswered_sink is not None:

@@ -203,7 +203,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     except (FileNotFoundError, LookupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    retriever = Retriever(stored, get_embedder(resolve_model(cfg.embed_model)), args.mode or cfg.retrieval)
+    retriever = Retriever(stored, get_embedder(resolve_model(cfg.embed_model)), args.mode or cfg.retrieval,
+                          region=cfg.region)
     questions = _questions(args)
     for q in questions:
         t0 = time.perf_counter()

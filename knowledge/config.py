@@ -38,8 +38,12 @@ class KnowledgeConfig:
     top_k: int = 5
     context_passages: int = 2
     retrieval: str = "vector"
+    region: str = ""
     abstain_below_zh: float = 0.892
     abstain_below_en: float = 0.841
+    abstention: str = "base"
+    abstain_quantile: float = 23.0
+    calibration_min_questions: int = 8
     extractive_faq_above_zh: float = 0.90
     extractive_faq_above_en: float = 0.85
     min_support: float = 0.8
@@ -55,7 +59,11 @@ class KnowledgeConfig:
         return p if p.is_absolute() else REPO_ROOT / p
 
     def abstain_below(self, language: str) -> float:
-        """Cosine under which the best hit is too weak to answer from."""
+        """Fixed cosine under which the best hit is too weak to answer from.
+
+        The answerer uses the base's measured threshold instead when ``abstention`` is
+        ``base`` (:meth:`knowledge.answer.Answerer.abstain_below`); this is its fallback.
+        """
         return self.abstain_below_en if language == "en" else self.abstain_below_zh
 
     def extractive_faq_above(self, language: str) -> float:

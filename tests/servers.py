@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from bot.channels.identity import channel_of, resident_id, split
+from knowledge.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -31,6 +33,15 @@ def load_default_settings() -> None:
         key, sep, value = item.decode(errors="replace").partition("=")
         if sep and key not in os.environ:
             os.environ[key] = value
+
+
+@functools.lru_cache(maxsize=None)
+def built_index() -> Path:
+    """The index `make index` built (``KNOWLEDGE_INDEX``). The first call fixes it: tests/conftest.py
+    makes it right after :func:`load_default_settings`, before any fixture points the process
+    at another index (tests/knowledge/conftest.py's ``knowledge_env``)."""
+    cfg = load_config()
+    return cfg.path(cfg.index)
 
 
 def free_port() -> int:

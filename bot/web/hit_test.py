@@ -65,8 +65,16 @@ def hit_test(question: str, language: Optional[str] = None) -> Dict[str, Any]:
         "decision": DECISIONS.get(result.mode, result.mode),
         "mode": result.mode,
         "confidence": round(result.confidence, 4),
-        "thresholds": {"abstain_below": cfg.abstain_below(lang), "extractive_faq_above": cfg.extractive_faq_above(lang),
+        "thresholds": {"abstain_below": answerer.abstain_below(lang), "extractive_faq_above": cfg.extractive_faq_above(lang),
                        "min_support": cfg.min_support},
+        # How abstain_below was found: measured on this base's FAQ questions, or the fixed one.
+        "abstention": {"measured": bool(answerer.calibration and lang in answerer.calibration.thresholds),
+                       "questions": (answerer.calibration.questions.get(lang, 0) if answerer.calibration else 0),
+                       "percentile": answerer.calibration.quantile if answerer.calibration else None},
+        # Where the community is, and the documents that are never cited because they are
+        # another place's rules (knowledge/jurisdiction.py); empty without KNOWLEDGE_REGION.
+        "region": {"name": answerer.retriever.region,
+                   "not_cited": sorted(answerer.retriever.excluded_documents)},
         "generator": answerer.backend,
         "generated": result.generated,
         "rejected_because": result.unsupported,

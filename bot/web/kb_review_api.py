@@ -212,6 +212,12 @@ def _paths() -> Tuple[Dict[str, Any], Dict[str, Any]]:
         decision={"type": "string", "enum": ["faq", "generate", "abstain"]},
         mode={"type": "string", "enum": ["extractive", "generated", "fallback", "abstained"]},
         confidence=N, thresholds=obj(abstain_below=N, extractive_faq_above=N, min_support=N),
+        abstention=obj(measured={"type": "boolean", "description": "abstain_below was measured on this base's FAQ "
+                                                                   "questions (false: the fixed fallback)"},
+                       questions=I, percentile={"type": "number", "nullable": True}),
+        region=obj(name={"type": "string", "description": "KNOWLEDGE_REGION, e.g. 浙江省杭州市 (empty: not set)"},
+                   not_cited={"type": "array", "items": S,
+                              "description": "documents of other provinces or cities, never cited here"}),
         generator=S, generated=S, rejected_because=array(S), citations=array({"type": "object"}),
         reply={"type": "string", "description": "exactly the text a resident asking this gets"},
         kb_version={"type": "integer", "nullable": True}, timings={"type": "object"},

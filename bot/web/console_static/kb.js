@@ -58,7 +58,7 @@
       kb_jobs: "索引任务", kb_started_by: "发起人", kb_finished: "完成时间",
       kb_hit_placeholder: "输入居民可能会问的问题，例如：快递柜在哪里？", kb_hit_run: "测试",
       kb_decision_faq: "用资料原句回答（常见问题或法规条文，精简）", kb_decision_generate: "根据资料生成", kb_decision_abstain: "不回答（转人工）",
-      kb_confidence: "最高相似度", kb_intent: "识别意图", kb_thresholds: "阈值", kb_th_abstain: "低于 {v} 不回答", kb_th_faq: "≥ {v} 时用资料原句回答",
+      kb_confidence: "最高相似度", kb_intent: "识别意图", kb_thresholds: "阈值", kb_th_abstain: "低于 {v} 不回答", kb_th_measured: "按本知识库 {n} 条问答测得", kb_th_fixed: "固定值", kb_region_not_cited: "所在地区为{region}，以下外地法规不引用：{docs}", kb_th_faq: "≥ {v} 时用资料原句回答",
       kb_th_support: "生成答案支持率 ≥ {v}", kb_mode: "方式", kb_mode_extractive: "资料原句", kb_mode_generated: "模型生成",
       kb_mode_fallback: "生成未通过核查，改用最相关段落", kb_mode_abstained: "不回答",
       kb_resident_gets: "居民会收到的回复", kb_resident: "居民", kb_passages: "最相关的段落",
@@ -116,7 +116,7 @@
       kb_jobs: "Indexing jobs", kb_started_by: "Started by", kb_finished: "Finished",
       kb_hit_placeholder: "A question a resident might ask, e.g. Where are the parcel lockers?", kb_hit_run: "Test",
       kb_decision_faq: "Answered with the sources' own sentences (FAQ or article, trimmed)", kb_decision_generate: "Generated from passages", kb_decision_abstain: "Abstain (offer a human)",
-      kb_confidence: "Best similarity", kb_intent: "NLU intent", kb_thresholds: "Thresholds", kb_th_abstain: "abstain below {v}", kb_th_faq: "the sources' own sentences from {v}",
+      kb_confidence: "Best similarity", kb_intent: "NLU intent", kb_thresholds: "Thresholds", kb_th_abstain: "abstain below {v}", kb_th_measured: "measured on this base's {n} FAQ questions", kb_th_fixed: "fixed value", kb_region_not_cited: "Region {region}: other places' rules are not cited: {docs}", kb_th_faq: "the sources' own sentences from {v}",
       kb_th_support: "a generated answer needs support ≥ {v}", kb_mode: "Mode", kb_mode_extractive: "the sources' own sentences", kb_mode_generated: "generated",
       kb_mode_fallback: "generation failed the check: best passage instead", kb_mode_abstained: "no answer",
       kb_resident_gets: "What the resident gets", kb_resident: "Resident", kb_passages: "Top passages",
@@ -288,10 +288,11 @@
         const data = await call(`/api/kb/jobs/${enc(job.id)}`);
         if (st.jobId !== job.id) return;
         if (data.job.status === "done" || data.job.status === "failed") {
-          renderJob(data.job);
+          // The status first, then the finished bar: the page never shows "done" beside the
+          // stale "changes not indexed" line, and the done text can quote the reload time.
           st.lastJob = data.job;
           await loadStatus();
-          renderJob(data.job);  // after the status: its reload time
+          renderJob(data.job);
           if (st.tab === "index") loadVersions();
           return;
         }
@@ -628,10 +629,13 @@
       el("div", { class: "kb-hit-summary", "data-kb-version": r.kb_version == null ? "" : String(r.kb_version) },
         el("span", { id: "kb-hit-decision", class: "kb-decision " + r.decision, "data-decision": r.decision }, t("kb_decision_" + r.decision)),
         el("span", {}, `${t("kb_confidence")} `, el("strong", { class: "kb-score " + scoreClass(r.confidence, th) }, r.confidence.toFixed(3))),
-        el("span", { class: "muted" }, `${t("kb_thresholds")}: ${fill("kb_th_abstain", { v: th.abstain_below.toFixed(3) })} · ` +
+        el("span", { class: "muted" }, `${t("kb_thresholds")}: ${fill("kb_th_abstain", { v: th.abstain_below.toFixed(3) })}` +
+          (r.abstention && r.abstention.measured ? ` (${fill("kb_th_measured", { n: r.abstention.questions })})` : ` (${t("kb_th_fixed")})`) + " · " +
           `${fill("kb_th_faq", { v: th.extractive_faq_above.toFixed(3) })} · ${fill("kb_th_support", { v: th.min_support })}`),
         el("span", { class: "muted" }, `${t("kb_mode")}: ${t("kb_mode_" + r.mode)} · ${t("kb_version")} ${r.kb_version == null ? "-" : r.kb_version}` +
           (r.intent ? ` · ${t("kb_intent")}: ${r.intent.name} (${r.intent.confidence.toFixed(2)})` : ""))),
+      r.region && r.region.not_cited && r.region.not_cited.length ? el("p", { id: "kb-hit-region", class: "muted" },
+        fill("kb_region_not_cited", { region: r.region.name, docs: r.region.not_cited.map((d) => `《${d}》`).join(" ") })) : "",
       r.intent && !r.intent.knowledge_base ? el("p", { id: "kb-hit-intent", class: "kb-msg warn" }, fill("kb_hit_intent", { intent: r.intent.name })) : "",
       el("div", { class: "kb-chat" },
         el("div", { class: "kb-chat-title muted" }, t("kb_resident_gets")),
