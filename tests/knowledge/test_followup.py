@@ -246,3 +246,26 @@ def test_an_old_topic_is_not_followed_up(knowledge_env) -> None:
                                                                      {"event": "action", "name": "action_listen"})]
     messages, _ = _run(_tracker("多少钱？", history=history, slots={"kb_context": old, "language": "zh"}))
     assert "300元" not in messages[0]["text"]
+
+
+def test_existential_there_is_not_a_reference_to_the_previous_topic() -> None:
+    assert not analyse("Is there a swimming pool?", "en").anaphor
+    assert not analyse("Are there lockers in the gym?", "en").anaphor
+    assert analyse("How do I get there?", "en").anaphor and analyse("Is it open on Sundays?", "en").anaphor
+
+
+def test_after_an_abstained_question_a_follow_up_must_clear_the_threshold_on_its_own(resolver) -> None:
+    # Neither a pool nor a gym is in the demo base; the joined query "小区有游泳池吗？那健身房呢？"
+    # nearly matches the renovation FAQ, which the follow-up bonus used to push over the threshold.
+    (_, first), (res, result) = _thread(resolver, "zh", "小区有游泳池吗？", "那健身房呢？")
+    assert first.abstained and res.followup and res.bonus == 0.0
+    assert result.abstained, result.answer
+    # After an answered question the bonus applies as before.
+    _, (res, result) = _thread(resolver, "zh", "物业几点下班？", "周末呢？")
+    assert res.bonus > 0 and faq_of(result) == "contacts-office-hours"
+
+
+def test_the_context_slot_remembers_an_abstention() -> None:
+    ctx = KBContext("小区有游泳池吗？", "zh", turn=2, answered=False)
+    assert json.loads(ctx.to_json())["abstained"] is True and KBContext.from_json(ctx.to_json()) == ctx
+    assert "abstained" not in json.loads(KBContext("物业几点下班？", "zh").to_json())
