@@ -117,6 +117,41 @@ def table(dataset: str, records: List[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def with_operating_points(dataset: str, records: List[Dict[str, Any]], data_root: Path) -> List[Dict[str, Any]]:
+    """Give every record with per-message top-1 results its confidence operating points.
+
+    Runs recorded before ``operating_points`` existed get them computed from their
+    ``val_top1`` / ``test_top1`` (thresholds re-examined without retraining; val still decides).
+    """
+    from nlu_datasets import load_dataset
+    from nlu_metrics import operating_points
+
+    missing = [r for r in records if "operating_points" not in r and r.get("val_top1") and r.get("test_top1")]
+    if missing:
+        data = load_dataset(dataset, data_root)
+        for r in missing:
+            r["operating_points"] = operating_points([u.intent for u in data.val], r["val_top1"],
+                                                     [u.intent for u in data.test], r["test_top1"], data.oos_intent)
+            r["operating_points_from_record"] = True
+    return [r for r in records if "operating_points" in r]
+
+
+def operating_point_table(dataset: str, records: List[Dict[str, Any]]) -> str:
+    """Markdown table: each system's confidence threshold per val objective, and its test rates."""
+    lines = [f"#### {dataset}: out-of-scope confidence threshold per objective (chosen on val; test reported)", "",
+             "| system | objective | threshold | val in-scope | val OOS recall | test in-scope | test OOS recall |",
+             "|---|---|---|---|---|---|---|"]
+    for r in records:
+        points = r["operating_points"]
+        rows = [(k, points[k]) for k in ("accuracy", "balanced", "in_scope_floor") if k in points]
+        rows += [(f"in-scope floor {f}", p) for f, p in points.get("floor_sensitivity", {}).items()]
+        for name, p in rows:
+            lines.append(f"| {r['system']} | {name} | {p['threshold']:.3f} | {p['val']['in_scope_accuracy']:.2%} | "
+                         f"{p['val']['oos_recall']:.2%} | {p['test']['in_scope_accuracy']:.2%} | "
+                         f"{p['test']['oos_recall']:.2%} |")
+    return "\n".join(lines)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the requested benchmarks and print the tables."""
     args = _parse_args(argv)
@@ -127,6 +162,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: unknown system(s) {sorted(unknown)}; use transformer and/or diet", file=sys.stderr)
         return 2
     tables = []
+    failed = 0
     for dataset in args.dataset or ["own"]:
         records = []
         for system in chosen:
@@ -135,11 +171,22 @@ def main(argv: Optional[List[str]] = None) -> int:
                 records.append(run_one(dataset, system, config, overrides, args))
             except (subprocess.CalledProcessError, FileNotFoundError) as exc:
                 print(f"!! {dataset} / {system} failed: {exc}", file=sys.stderr)
+                failed += 1
         if records:
             tables.append(table(dataset, records))
             print("\n" + tables[-1] + "\n", flush=True)
+            pointed = with_operating_points(dataset, records, Path(args.data_root))
+            if pointed:
+                print(operating_point_table(dataset, pointed) + "\n", flush=True)
+                summary = {r["system"]: {"finished": r.get("finished"), "from_record": r.get("operating_points_from_record", False),
+                                         **r["operating_points"]} for r in pointed}
+                out = Path(args.results_dir) / f"{dataset}__operating_points.json"
+                old = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
+                out.write_text(json.dumps({**old, **summary}, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"machine: {machine()}")
-    return 0
+    if failed:
+        print(f"!! {failed} run(s) failed; their errors are above", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # repo root, for bot.* components
 
 from nlu_datasets import Dataset, Utterance, load_dataset  # noqa: E402
-from nlu_metrics import apply_threshold, entity_f1, intent_scores, latency_ms, tune_threshold  # noqa: E402
+from nlu_metrics import (apply_threshold, entity_f1, intent_scores, latency_ms, operating_points,  # noqa: E402
+                         tune_threshold)
 
 FALLBACK_NAME = "FallbackClassifier"
 
@@ -120,6 +121,15 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         # Top-1 (intent, confidence) per message, so thresholds can be re-examined without retraining.
         record["val_top1"] = [ranked(r)[0] for r in val_results]
         record["test_top1"] = [ranked(r)[0] for r in results]
+        record["operating_points"] = operating_points([u.intent for u in dataset.val], record["val_top1"],
+                                                      gold, record["test_top1"], dataset.oos_intent)
+    if dataset.val and dataset.oos_intent and args.system.startswith("transformer") and dataset.name != "own":
+        from nlu_distance_oos import evaluate as distance_oos  # noqa: E402
+
+        print("[bench] distance-based out-of-scope scores (Mahalanobis, max cosine)", flush=True)
+        record["distance_oos"] = distance_oos(Path(model_path), dataset.train, dataset.val, dataset.test,
+                                              [ranked(r)[0][0] for r in val_results],
+                                              [ranked(r)[0][0] for r in results], dataset.oos_intent)
     if dataset.name != "own" and dataset.oos_intent:
         pred = [apply_threshold(ranked(r), threshold, dataset.oos_intent) for r in results]
         record["oos_threshold"] = threshold

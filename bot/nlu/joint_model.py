@@ -43,10 +43,15 @@ class JointModel(nn.Module):
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return self.heads(states, text_mask)
 
+    @staticmethod
+    def pool(states: torch.Tensor, text_mask: torch.Tensor) -> torch.Tensor:
+        """Mean of the text tokens' final states: the sentence vector the intent head compares."""
+        weights = text_mask.unsqueeze(-1).to(states.dtype)
+        return (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
     def heads(self, states: torch.Tensor, text_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Intent and tag logits from final token states."""
-        weights = text_mask.unsqueeze(-1).to(states.dtype)
-        mean = (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        mean = self.pool(states, text_mask)
         sims = F.normalize(self.dropout(mean), dim=-1) @ F.normalize(self.prototypes, dim=-1).T
         return sims * self.log_scale.exp(), self.tagger(self.dropout(states))
 

@@ -72,6 +72,18 @@ class JointPredictor:
             return torch.zeros(0, len(self.model.intents)), [], []
         return torch.cat(intent_out), tag_out, offsets
 
+    @torch.inference_mode()
+    def sentence_vectors(self, texts: Sequence[str], batch_size: int = 64) -> torch.Tensor:
+        """L2-normalised pooled sentence vectors [N, H] (for distance-based out-of-scope scores)."""
+        out = []
+        for i in range(0, len(texts), batch_size):
+            batch = encode_texts(self.tokenizer, texts[i : i + batch_size], self.prefix, self.max_length)
+            states = self.model.encoder(input_ids=batch.input_ids.to(self.device),
+                                        attention_mask=batch.attention_mask.to(self.device)).last_hidden_state
+            out.append(torch.nn.functional.normalize(self.model.pool(states, batch.text_mask.to(self.device)), dim=-1)
+                       .float().cpu())
+        return torch.cat(out) if out else torch.zeros(0, self.model.prototypes.shape[1])
+
     def predict(self, texts: Sequence[str], batch_size: int = 64, top_k: Optional[int] = None) -> List[Prediction]:
         """Calibrated intent ranking and entity spans for each text."""
         intent_logits, tag_logits, offsets = self.logits(texts, batch_size)
