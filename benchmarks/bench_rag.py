@@ -10,6 +10,10 @@ Parts:
   own        recall@1/@5, MRR per language and retrieval mode on knowledge/eval/questions.yaml,
              plus abstention precision/recall (threshold sweep)
   dstc10     DSTC10 track 2 FAQ selection (val), same metrics, incl. no-answer turns
+  transfer   abstention on bases it was not tuned on (DSTC10, DSTC11): the fixed threshold against
+             the one measured on each base (benchmarks/abstention_transfer.py)
+  training   trained retrieval tried on this machine: a feature reranker and a query-side e5 fine-tune,
+             trained on DSTC11, evaluated on DSTC10 and the own set (benchmarks/retriever_training.py)
   ingest     time to ingest the demo base from scratch and to re-ingest it unchanged
   search10k  `search` latency (embed + FAISS + BM25 + fusion) on a 10k-chunk index
   latency    `ask` latency p50/p95 for each generator backend
@@ -43,7 +47,10 @@ from knowledge import store  # noqa: E402
 from knowledge.config import load_config, resolve_model  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-PARTS = ("tune", "own", "dstc10", "ingest", "search10k", "latency", "faiss", "quality")
+PARTS = ("tune", "own", "region", "dstc10", "transfer", "training", "ingest", "search10k", "latency", "faiss",
+         "quality")
+# The demo community's city (its phone numbers are Hangzhou's 0571): the region part's setting.
+DEMO_REGION = "浙江省杭州市"
 MODES = ("vector", "bm25", "hybrid")
 MIN_ANSWERED = 0.90  # share of answerable dev questions the abstention threshold must still answer
 
@@ -144,6 +151,7 @@ def part_tune(args) -> Dict:
     qvecs = retriever.embedder.queries([q["q"] for q in qs])
     grid = [round(float(t), 3) for t in np.arange(0.78, 0.951, 0.001)]
     out: Dict = {"questions": len(qs), "languages": {}}
+    out["quantile"] = tune_quantile(retriever, qs, qvecs, cfg)
     for lang in ("zh", "en"):
         conf_a, conf_u, faq_top = [], [], []  # faq_top: (cosine, right?) when the best hit is an FAQ
         for q, qv in zip(qs, qvecs):
@@ -171,6 +179,30 @@ def part_tune(args) -> Dict:
     return out
 
 
+def tune_quantile(retriever, qs: List[Dict], qvecs, cfg) -> Dict:
+    """The percentile of the base's held-out FAQ scores used as threshold (knowledge/calibration.py).
+
+    Chosen like the fixed thresholds, on the dev questions only: the highest percentile
+    whose thresholds still answer ``MIN_ANSWERED`` of the answerable dev questions in
+    **both** languages (one setting for every base and language).
+    """
+    from knowledge.calibration import held_out_scores
+
+    held = {lang: held_out_scores(retriever, lang) for lang in ("zh", "en")}
+    best = {lang: {True: [], False: []} for lang in held}
+    for q, qv in zip(qs, qvecs):
+        hits = retriever.search(q["q"], k=1, mode="vector", language=q["lang"], qvec=qv)
+        best[q["lang"]][bool(q["gold"])].append(hits[0].dense if hits else 0.0)
+    rows = []
+    for p in range(1, 61):
+        thr = {lang: float(np.percentile(held[lang], p)) for lang in held}
+        rows.append({"percentile": p, **{lang: abstention(best[lang][True], best[lang][False], thr[lang]) for lang in held}})
+    ok = [r for r in rows if all(r[lang]["answered_rate"] >= MIN_ANSWERED for lang in held)]
+    chosen = max(ok, key=lambda r: r["percentile"]) if ok else rows[0]
+    return {"held_out_questions": {lang: len(v) for lang, v in held.items()}, "chosen": chosen,
+            "configured": cfg.abstain_quantile, "sweep": rows}
+
+
 def gold_match(chunk, gold: str) -> bool:
     """Does a retrieved chunk satisfy one gold label ("faq:<id>" or "doc:<file prefix>#<article>")?"""
     if gold.startswith("faq:"):
@@ -187,15 +219,18 @@ def first_rank(hits, golds: List[str]) -> Optional[int]:
 
 
 def part_own(args) -> Dict:
+    from knowledge.calibration import calibrate
     from knowledge.embedding import get_embedder
     from knowledge.retrieval import Retriever
 
     cfg = load_config()
     stored = store.read(Path(args.index))
     retriever = Retriever(stored, get_embedder(resolve_model(cfg.embed_model)))
+    measured = calibrate(retriever, cfg.abstain_quantile, cfg.calibration_min_questions)
     qs = load_questions()
     qvecs = retriever.embedder.queries([q["q"] for q in qs])
-    out: Dict = {"index": args.index, "n_chunks": len(stored.chunks), "questions": len(qs), "modes": {}}
+    out: Dict = {"index": args.index, "n_chunks": len(stored.chunks), "questions": len(qs), "modes": {},
+                 "measured_thresholds": measured.thresholds, "fixed_thresholds": {l: cfg.abstain_below(l) for l in ("zh", "en")}}
     for mode in MODES:
         per_lang: Dict[str, Dict] = {}
         conf = {"zh": ([], []), "en": ([], [])}  # language -> (answerable, unanswerable) confidences
@@ -216,8 +251,15 @@ def part_own(args) -> Dict:
             per_lang[lang] = rank_metrics(ranks)
         thr = {lang: cfg.abstain_below(lang) for lang in conf}
         for lang, (ca, cu) in conf.items():
-            per_lang[lang]["abstention"] = abstention(ca, cu, thr[lang])
+            per_lang[lang]["abstention_fixed"] = abstention(ca, cu, thr[lang])
             per_lang[lang]["abstention_sweep"] = sweep(ca, cu)
+        per_lang["abstention_fixed"] = abstention(
+            conf["zh"][0] + conf["en"][0], conf["zh"][1] + conf["en"][1], f"zh {thr['zh']} / en {thr['en']}",
+            [thr["zh"]] * len(conf["zh"][0]) + [thr["en"]] * len(conf["en"][0]),
+            [thr["zh"]] * len(conf["zh"][1]) + [thr["en"]] * len(conf["en"][1]))
+        thr = {lang: measured.threshold(lang, cfg.abstain_below(lang)) for lang in conf}  # what the product uses
+        for lang, (ca, cu) in conf.items():
+            per_lang[lang]["abstention"] = abstention(ca, cu, thr[lang])
         ca = conf["zh"][0] + conf["en"][0]
         cu = conf["zh"][1] + conf["en"][1]
         per_lang["abstention"] = abstention(
@@ -245,6 +287,43 @@ def _cached_encode(embedder, texts: List[str]) -> np.ndarray:
         keys = list(cache)
         np.savez(path, texts=np.array(keys), vecs=np.stack([cache[t] for t in keys]))
     return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 384), "float32")
+
+
+def part_region(args) -> Dict:
+    """Regulation questions with and without ``region`` (knowledge/jurisdiction.py).
+
+    For every dev and test question whose gold is a document, and for every answer-quality
+    question sourced from a document: R@1 against the gold, and how often the first passage
+    is another place's regulation (a rule that does not bind a community in ``DEMO_REGION``).
+    """
+    import yaml
+
+    from knowledge.embedding import get_embedder
+    from knowledge.jurisdiction import applies, place_of
+    from knowledge.retrieval import Retriever
+
+    cfg = load_config()
+    stored = store.read(Path(args.index))
+    embedder = get_embedder(resolve_model(cfg.embed_model))
+    sets = {name: [q for q in load_questions(f"{name}_questions.yaml" if name == "dev" else "questions.yaml")
+                   if any(g.startswith("doc:") for g in q.get("gold") or [])] for name in ("dev", "test")}
+    quality = yaml.safe_load((ROOT / "benchmarks" / "answer_quality.yml").read_text(encoding="utf-8"))
+    sets["quality"] = [{"q": q["q"], "lang": q.get("lang", "zh"), "gold": [q["source"]]} for q in quality
+                       if str(q.get("source", "")).startswith("doc:")]
+    out: Dict = {"region": DEMO_REGION, "sets": {}}
+    for region in ("", DEMO_REGION):
+        retriever = Retriever(stored, embedder, "vector", region=region)
+        if region:
+            out["not_cited"] = sorted(retriever.excluded_documents)
+        for name, qs in sets.items():
+            first = [retriever.search(q["q"], k=1, language=q["lang"])[0] for q in qs]
+            foreign = [h.chunk.kind == "doc" and not applies(place_of(h.chunk.title or h.chunk.source), DEMO_REGION)
+                       for h in first]
+            row = {"questions": len(qs), "first_is_other_place": int(sum(foreign))}
+            if any(q["gold"] for q in qs):
+                row["r1"] = round(sum(any(gold_match(h.chunk, g) for g in q["gold"]) for h, q in zip(first, qs)) / len(qs), 4)
+            out["sets"].setdefault(name, {})["with_region" if region else "no_region"] = row
+    return out
 
 
 def part_dstc10(args) -> Dict:
@@ -323,6 +402,56 @@ def part_dstc10(args) -> Dict:
         out["modes"][mode] = {"all": rank_metrics(ranks), "abstention": abstention(conf_a, conf_u, cfg.abstain_below("en")),
                               "abstention_sweep": sweep(conf_a, conf_u)}
     out["entity_accuracy"] = round(entity_ok / max(out["answerable"], 1), 4)
+    return out
+
+
+def part_transfer(args) -> Dict:
+    """Abstention on DSTC10's and DSTC11's FAQ bases, never tuned on (benchmarks/abstention_transfer.py)."""
+    import abstention_transfer
+    from knowledge.embedding import get_embedder
+
+    cfg = load_config()
+    embedder = get_embedder(resolve_model(cfg.embed_model))
+    encode = lambda texts: _cached_encode(embedder, texts)  # noqa: E731
+    out: Dict = {"quantile": cfg.abstain_quantile, "fixed_en": cfg.abstain_below("en"), "bases": {}}
+    for name in ("dstc10_track2", "dstc11_track5"):
+        base = Path(args.datasets) / name
+        if not base.exists():
+            raise SystemExit(f"{base} not found; pass --datasets DIR holding {name}/")
+        print(f"  {name}", flush=True)
+        out["bases"][name] = abstention_transfer.evaluate(base, encode, cfg.abstain_quantile, cfg.abstain_below("en"))
+    return out
+
+
+def part_training(args) -> Dict:
+    """Feature reranker and query-side fine-tune, trained on DSTC11 (benchmarks/retriever_training.py)."""
+    import retriever_training as rt
+    from knowledge.embedding import get_embedder
+
+    cfg = load_config()
+    model_dir = resolve_model(cfg.embed_model)
+    embedder = get_embedder(model_dir)
+    encode = lambda texts: _cached_encode(embedder, texts)  # noqa: E731
+    train = rt.candidates(Path(args.datasets) / "dstc11_track5", encode, train=True)
+    test = rt.candidates(Path(args.datasets) / "dstc10_track2", encode, train=False)
+    from knowledge.retrieval import Retriever
+
+    retriever = Retriever(store.read(Path(args.index)), embedder, "vector")
+    qs = [q for q in load_questions() if q["gold"]]
+
+    def own(encode_queries) -> Dict:
+        """Own test set R@1 per language with a given query encoder (the product's vector search)."""
+        qv = encode_queries([q["q"] for q in qs])
+        ranks = {"zh": [], "en": []}
+        for q, v in zip(qs, qv):
+            ranks[q["lang"]].append(first_rank(retriever.search(q["q"], k=1, language=q["lang"], qvec=v), q["gold"]))
+        return {lang: rank_metrics(r)["recall@1"] for lang, r in ranks.items()}
+
+    out: Dict = {"train_turns": len(train), "dstc10_turns": len(test), "reranker": rt.feature_reranker(train, test),
+                 "finetune": []}
+    for layers, epochs, lr, tau in ((4, 2, 3e-5, 0.02), (4, 3, 5e-6, 0.05)):
+        print(f"  query-side fine-tune: top {layers} layers, lr {lr}, tau {tau}", flush=True)
+        out["finetune"].append(rt.query_finetune(model_dir, train, test, own, layers, epochs, lr, tau))
     return out
 
 
@@ -523,6 +652,17 @@ def report() -> str:
                      f"{h['zh']['abstention']['answered_rate']:.3f} of answerable, en "
                      f"{h['en']['abstention']['abstain_recall']:.3f} / {h['en']['abstention']['answered_rate']:.3f})")
         lines.append("")
+    reg = load("region")
+    if reg:
+        lines += [f"**Regulation questions with `region: {reg['region']}`** (other places' documents left out: "
+                  f"{', '.join(reg['not_cited'])})", "",
+                  "| questions | n | first passage another place's, no region | with region | R@1 no region | with region |",
+                  "|---|---|---|---|---|---|"]
+        for name, r in reg["sets"].items():
+            a, b = r["no_region"], r["with_region"]
+            lines.append(f"| {name} | {a['questions']} | {a['first_is_other_place']} | {b['first_is_other_place']} | "
+                         f"{a.get('r1', 0):.3f} | {b.get('r1', 0):.3f} |")
+        lines.append("")
     t = load("tune")
     if t:
         lines += [f"**Thresholds chosen on the dev questions** (knowledge/eval/dev_questions.yaml, {t['questions']} "
@@ -537,6 +677,36 @@ def report() -> str:
                          f"{a['answered_rate']:.3f} | {a['abstain_recall']:.3f} | {b['abstain_below']} "
                          f"({b['dev']['answered_rate']:.3f} / {b['dev']['abstain_recall']:.3f}) | "
                          f"{r['configured']['abstain_below']} |")
+        lines.append("")
+    if t and "quantile" in t:
+        c = t["quantile"]["chosen"]
+        lines += [f"**Threshold measured on the base** (knowledge/calibration.py): percentile {c['percentile']} of the "
+                  f"base's held-out FAQ scores ({t['quantile']['held_out_questions']} questions), the highest that "
+                  f"answers {MIN_ANSWERED:.0%} of the answerable dev questions in both languages: dev zh answered "
+                  f"{c['zh']['answered_rate']:.3f} / abstained {c['zh']['abstain_recall']:.3f} at {c['zh']['threshold']}, "
+                  f"en {c['en']['answered_rate']:.3f} / {c['en']['abstain_recall']:.3f} at {c['en']['threshold']} "
+                  f"(configured: abstain_quantile {t['quantile']['configured']:g}).", ""]
+    if own and "abstention_fixed" in own["modes"]["vector"]:
+        v = own["modes"]["vector"]
+        lines += ["**Own test set, abstention: measured against fixed thresholds** (vector mode)", "",
+                  "| thresholds | zh answered | zh abstained | en answered | en abstained | all answered | all abstained |",
+                  "|---|---|---|---|---|---|---|"]
+        for label, key in ((f"measured on the base {own['measured_thresholds']}", "abstention"),
+                           (f"fixed {own['fixed_thresholds']}", "abstention_fixed")):
+            lines.append(f"| {label} | {v['zh'][key]['answered_rate']:.3f} | {v['zh'][key]['abstain_recall']:.3f} | "
+                         f"{v['en'][key]['answered_rate']:.3f} | {v['en'][key]['abstain_recall']:.3f} | "
+                         f"{v[key]['answered_rate']:.3f} | {v[key]['abstain_recall']:.3f} |")
+        lines.append("")
+    tr = load("transfer")
+    if tr:
+        import abstention_transfer
+
+        lines += ["**Abstention on bases it was not tuned on** (benchmarks/abstention_transfer.py; "
+                  f"measured {tr['machine']['date']})", "", abstention_transfer.table(tr), ""]
+        for name, r in tr["bases"].items():
+            lines.append(f"- {name}: {r['answerable']} answerable turns, {r['no_knowledge']} needing no knowledge, "
+                         f"{r['entry_missing']} with the gold entry removed; {r['faqs']} FAQs of {r['entities']} entities; "
+                         f"held-out percentiles {r['held_out_percentiles']}")
         lines.append("")
     d = load("dstc10")
     if d:
@@ -620,7 +790,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     bench_answers.add_arguments(p)
     args = p.parse_args(argv)
     if not args.report:
-        needs_index = {"tune", "own", "search10k", "latency", "quality"}
+        needs_index = {"tune", "own", "region", "search10k", "latency", "quality"}
         parts = [x.strip() for x in args.parts.split(",") if x.strip()]
         unknown = set(parts) - set(PARTS)
         if unknown:
@@ -628,7 +798,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if needs_index & set(parts) and not store.exists(Path(args.index)):
             p.error(f"no index at {args.index}: run `python -m knowledge ingest knowledge/sources "
                     f"../shared/datasets/property_regulations_zh --index {args.index}` first")
-        fns = {"tune": part_tune, "own": part_own, "dstc10": part_dstc10, "ingest": part_ingest, "search10k": part_search10k,
+        fns = {"tune": part_tune, "own": part_own, "region": part_region, "dstc10": part_dstc10, "transfer": part_transfer, "training": part_training, "ingest": part_ingest, "search10k": part_search10k,
                "latency": part_latency, "faiss": part_faiss, "quality": bench_answers.part_quality}
         for part in parts:
             cached(part, args.force, lambda: fns[part](args))
