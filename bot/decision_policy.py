@@ -40,8 +40,6 @@ def turn_of(tracker: DialogueStateTracker) -> Dict[str, Any]:
                 return {"after": after, "user": user, "before": event.action_name}
         elif isinstance(event, UserUttered) and user is None:
             user = event
-            if after is not None:
-                break
     return {"after": after, "user": user, "before": None}
 
 

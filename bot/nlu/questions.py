@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-_QUESTION_ZH = re.compile(r"(吗|呢|么)[？?。！!\s]*$|多少|几点|几号|什么时候|怎么|如何|哪里|哪儿|在哪|什么|是否|能不能|可不可以|可以.{0,8}吗|有没有|为什么|谁")
+# "咋办", "多久", and a final 不 after a verb ("收费不", "要预约不": 收不收费, 要不要预约).
+_QUESTION_ZH = re.compile(r"(吗|呢|么)[？?。！!\s]*$|(?<=[\u4e00-\u9fff]{2})不[？?\s]*$|多少|多久|几点|几号|什么时候|怎么|咋|如何|哪里|哪儿|在哪|什么|是否|能不能|可不可以|可以.{0,8}吗|有没有|为什么|谁")
 _QUESTION_EN = re.compile(
     r"^\W*(what|when|where|how|why|who|which|can|could|is|are|do|does|will|would|should|may)\b", re.IGNORECASE)
 _DONT_KNOW = re.compile(

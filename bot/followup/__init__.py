@@ -1,0 +1,1 @@
+"""Routing of follow-up questions to the knowledge base (the policy in :mod:`bot.followup.policy`)."""
