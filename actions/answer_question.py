@@ -35,10 +35,10 @@ from rasa_sdk.types import DomainDict
 from actions.common import language_of
 from actions.fallback import count_failure
 from actions.incidents import outage_reply
+from knowledge.followup import KB_CONTEXT_SLOT  # the slot's one name (imports no model)
 
 log = logging.getLogger(__name__)
 
-KB_CONTEXT_SLOT = "kb_context"
 OUT_OF_SCOPE = "out_of_scope"
 NLU_FALLBACK = "nlu_fallback"
 # A follow-up refers to one of the last few messages; later, "多少钱？" is a new question.

@@ -23,7 +23,6 @@ import platform
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bot.followup.policy import ROUTED, follows_up  # noqa: E402
 from knowledge.lang import language_or  # noqa: E402
 from rasa.shared.core.events import UserUttered  # noqa: E402
-from tests.servers import load_default_settings, start_stack  # noqa: E402
+from tests.servers import load_default_settings, post_json, start_stack  # noqa: E402
 
 RESULT = ROOT / "benchmarks" / "results" / "dialogue_followup_routing.json"
 
@@ -57,9 +56,7 @@ def main() -> int:
         stack = start_stack(Path(tmp), ROOT / "models" / "rasa" / "current.tar.gz")
         try:
             def parse(text: str) -> Dict[str, Any]:
-                req = urllib.request.Request(f"{stack.rasa_url}/model/parse?token={stack.api_token}",
-                                             json.dumps({"text": text}).encode(), {"Content-Type": "application/json"})
-                return json.load(urllib.request.urlopen(req, timeout=60))["intent"]
+                return post_json(f"{stack.rasa_url}/model/parse?token={stack.api_token}", {"text": text}, 60)["intent"]
 
             result: Dict[str, Any] = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                       "machine": platform.processor() or platform.machine(), "sets": {}}

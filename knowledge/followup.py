@@ -105,6 +105,10 @@ _EN_FUZZY = ("what", "about", "much", "many", "where", "when", "how", "long", "o
              "them", "this", "that", "those", "these", "and")
 
 
+#: The dialogue slot holding the previous knowledge-base turn (:meth:`KBContext.to_json`).
+KB_CONTEXT_SLOT = "kb_context"
+
+
 @dataclass
 class KBContext:
     """What the previous knowledge-base turn was about (the ``kb_context`` slot, as JSON)."""

@@ -41,7 +41,6 @@ from bot.nlu.questions import is_question
 logger = logging.getLogger(__name__)
 
 ACTION = "action_answer_question"
-CONTEXT_SLOT = "kb_context"
 #: Intents the rules already send to the knowledge base.
 ROUTED = frozenset({"ask_question", "nlu_fallback", "out_of_scope"})
 #: Always handled as classified, whatever the text looks like.
@@ -71,13 +70,13 @@ def follows_up(message: UserUttered, language: str) -> bool:
 
 def decide(tracker: DialogueStateTracker) -> Optional[str]:
     """The action this policy predicts for ``tracker``, or ``None`` (see the module docstring)."""
-    from knowledge.followup import KBContext
+    from knowledge.followup import KB_CONTEXT_SLOT, KBContext
     from knowledge.lang import language_or
 
     turn = turn_of(tracker)
     if tracker.active_loop_name or turn["user"] is None or turn["before"] != ACTION:
         return None
-    context = KBContext.from_json(tracker.get_slot(CONTEXT_SLOT))
+    context = KBContext.from_json(tracker.get_slot(KB_CONTEXT_SLOT))
     if context is None or not follows_up(turn["user"], language_or(turn["user"].text or "", context.language)):
         return None
     if turn["after"] is None:
