@@ -424,7 +424,7 @@ def part_transfer(args) -> Dict:
 
 
 def part_training(args) -> Dict:
-    """Feature reranker and query-side fine-tune, trained on DSTC11 (benchmarks/retriever_training.py)."""
+    """Feature reranker, query-side fine-tunes and query adapters (benchmarks/retriever_training.py)."""
     import retriever_training as rt
     from knowledge.embedding import get_embedder
 
@@ -436,22 +436,48 @@ def part_training(args) -> Dict:
     test = rt.candidates(Path(args.datasets) / "dstc10_track2", encode, train=False)
     from knowledge.retrieval import Retriever
 
-    retriever = Retriever(store.read(Path(args.index)), embedder, "vector")
-    qs = [q for q in load_questions() if q["gold"]]
+    stored = store.read(Path(args.index))
+    retriever = Retriever(stored, embedder, "vector")
+    paraphrases = rt.paraphrase_rows(ROOT / "knowledge" / "training" / "faq_paraphrases.yaml", stored, faq_only=True)
+    sets = {"test": [q for q in load_questions() if q["gold"]],
+            "dev": [q for q in load_questions("dev_questions.yaml") if q["gold"]]}
 
     def own(encode_queries) -> Dict:
-        """Own test set R@1 per language with a given query encoder (the product's vector search)."""
-        qv = encode_queries([q["q"] for q in qs])
-        ranks = {"zh": [], "en": []}
-        for q, v in zip(qs, qv):
-            ranks[q["lang"]].append(first_rank(retriever.search(q["q"], k=1, language=q["lang"], qvec=v), q["gold"]))
-        return {lang: rank_metrics(r)["recall@1"] for lang, r in ranks.items()}
+        """Own-set R@1 per language (test; dev under "dev") with a given query encoder."""
+        out: Dict = {}
+        for name, qs in sets.items():
+            qv = encode_queries([q["q"] for q in qs])
+            ranks: Dict[str, List] = {"zh": [], "en": []}
+            for q, v in zip(qs, qv):
+                ranks[q["lang"]].append(first_rank(retriever.search(q["q"], k=1, language=q["lang"], qvec=v), q["gold"]))
+            figures = {lang: rank_metrics(r)["recall@1"] for lang, r in ranks.items()}
+            out.update(figures) if name == "test" else out.setdefault("dev", figures)
+        return out
 
-    out: Dict = {"train_turns": len(train), "dstc10_turns": len(test), "reranker": rt.feature_reranker(train, test),
-                 "finetune": []}
-    for layers, epochs, lr, tau in ((4, 2, 3e-5, 0.02), (4, 3, 5e-6, 0.05)):
-        print(f"  query-side fine-tune: top {layers} layers, lr {lr}, tau {tau}", flush=True)
-        out["finetune"].append(rt.query_finetune(model_dir, train, test, own, layers, epochs, lr, tau))
+    def adapted(w: np.ndarray) -> Dict:
+        """DSTC10 and own-set R@1 with query vectors mapped by ``w``."""
+        def mapped(vectors: np.ndarray) -> np.ndarray:
+            v = np.asarray(vectors, dtype=np.float32) @ w.T
+            return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+        qv = mapped(encode([f"query: {r['q']}" for r in test]))
+        dstc10 = rt._r1([{**r, "features": (r["passages"] @ v)[:, None]} for r, v in zip(test, qv)],
+                        lambda r: r["features"][:, 0])
+        return {"dstc10": dstc10, "own": own(lambda texts: mapped(embedder.queries(list(texts))))}
+
+    out: Dict = {"train_turns": len(train), "dstc10_turns": len(test), "paraphrases": len(paraphrases),
+                 "baseline": adapted(np.eye(embedder.dim, dtype=np.float32)),
+                 "reranker": rt.feature_reranker(train, test), "finetune": [], "adapter": []}
+    for layers, epochs, lr, tau, rows, extra in ((4, 2, 3e-5, 0.02, train, []), (4, 3, 5e-6, 0.05, train, []),
+                                                 (4, 3, 1e-5, 0.05, [], paraphrases)):
+        print(f"  query-side fine-tune: top {layers} layers, lr {lr}, tau {tau}, "
+              f"{'paraphrases' if extra else 'DSTC11'}", flush=True)
+        out["finetune"].append({"data": "paraphrases" if extra else "dstc11",
+                                **rt.query_finetune(model_dir, rows, test, own, layers, epochs, lr, tau, extra=extra)})
+    for data, lam, tau in (("paraphrases", 1e-3, 0.05), ("paraphrases", 1e-2, 0.05), ("both", 1e-3, 0.02),
+                           ("both", 1e-2, 0.05)):
+        print(f"  query adapter: {data}, lambda {lam}, tau {tau}", flush=True)
+        rows = paraphrases + ([r for r in train if r["gold"] is not None] if data == "both" else [])
+        out["adapter"].append({"data": data, **rt.query_adapter(rows, encode, adapted, lam, tau)})
     return out
 
 
