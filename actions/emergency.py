@@ -112,4 +112,49 @@ class ActionEmergency(Action):
         return True
 
 
-__all__: Sequence[str] = ["ActionEmergency"]
+class ActionEmergencyPlace(Action):
+    """``action_emergency_place``: the place a resident gives after an emergency, put on its ticket.
+
+    The emergency reply asks for the place when it was unknown and the conversation then
+    belongs to the duty staff, so Rasa predicts nothing for the answer. The handoff relay
+    (:mod:`bot.handoff.relay`) runs this action for each message of an emergency handoff:
+    when the message names a place and the urgent ticket (slot ``ticket_id``) has none
+    that staff can find yet, the ticket gets it (a partial one completed by the next answer)
+    and the resident hears that it was passed on. Staff see it on the ticket and in the
+    transcript. Any other message is left to staff, without a reply.
+    """
+
+    def name(self) -> Text:
+        return "action_emergency_place"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        number = tracker.get_slot("ticket_id")
+        place = parse_location(latest_text(tracker))
+        if not number or place is None:
+            return []
+        channel, sender = resident_of(tracker)
+        store = ticket_store()
+        try:
+            ticket = await asyncio.to_thread(store.get_for_sender, str(number), channel, sender)
+            if ticket is None or ticket.status == "closed":
+                return []
+            known = parse_location(ticket.location) if ticket.location else None
+            if known is not None and known.complete:
+                return []  # staff can find it already; moving it is their call, not a passing mention's
+            place = places.merge(known, place) or place  # "5号楼" then "1单元502"
+            if ticket.location == place.canonical():
+                return []  # said again (or a redelivered message): nothing new to tell
+            await asyncio.to_thread(store.set_location, ticket.number, f"resident:{channel}:{sender}",
+                                    places.ticket_fields(place), place.canonical())
+        except SQLAlchemyError:
+            logger.exception("Could not add the place to emergency ticket %s", number)
+            return []
+        lang = language_of(tracker)
+        response = "utter_emergency_place_added" if place.complete else "utter_emergency_place_partial"
+        dispatcher.utter_message(response=response, number=ticket.number, place=place.display(lang))
+        return [SlotSet("location", places.to_json(place))]
+
+
+__all__: Sequence[str] = ["ActionEmergency", "ActionEmergencyPlace"]

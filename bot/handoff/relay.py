@@ -9,7 +9,10 @@ of the ``user`` events then
 * answers an emergency at once even though staff have the conversation: it runs
   ``action_emergency`` (safety advice, urgent ticket, the handoff raised to urgent) through
   Rasa's ``Agent.execute_action`` under the conversation's lock, and the advice reaches the
-  resident on their own channel as a proactive message.
+  resident on their own channel as a proactive message;
+* after an emergency, runs ``action_emergency_place`` the same way on each message, so the
+  place the emergency reply asked for goes onto the urgent ticket and the resident hears
+  that it was passed on (the action says nothing when the message names no new place).
 
 Queue changes (a handoff opened by the bot) wake the desk's queue view.
 """
@@ -40,9 +43,10 @@ class ProactiveOutputChannel(OutputChannel):
     the same retries) as everything else sent outside a request.
     """
 
-    def __init__(self, channel: str, sender_id: str) -> None:
+    def __init__(self, channel: str, sender_id: str, kind: str = "emergency_advice") -> None:
         self.channel = channel
         self.sender_id = sender_id
+        self.kind = kind  # the outbox's label for these messages
 
     @classmethod
     def name(cls) -> str:
@@ -51,9 +55,10 @@ class ProactiveOutputChannel(OutputChannel):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         from bot.handoff.desk import deliver
 
-        result = await deliver(self.channel, self.sender_id, text, kind="emergency_advice")
+        result = await deliver(self.channel, self.sender_id, text, kind=self.kind)
         if not result.get("delivered"):
-            logger.warning("Emergency advice to %s could not be delivered: %s", self.sender_id, result.get("error"))
+            logger.warning("Out-of-turn message (%s) to %s could not be delivered: %s", self.kind, self.sender_id,
+                           result.get("error"))
 
 
 class HandoffRelay:
@@ -81,18 +86,23 @@ class HandoffRelay:
         hub.notify(sender, QUEUE)
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
         if intent == "emergency":
-            await self._emergency(sender, handoff.channel)
+            if await self._execute(sender, handoff.channel, "action_emergency", "emergency_advice"):
+                logger.warning("Emergency during the handoff of %s answered by the bot", sender)
+            else:
+                logger.error("EMERGENCY from %s during a handoff, but no model is loaded to answer it", sender)
+        elif handoff.reason == "emergency":
+            await self._execute(sender, handoff.channel, "action_emergency_place", "emergency_place")
 
-    async def _emergency(self, sender: str, channel: str) -> None:
+    async def _execute(self, sender: str, channel: str, action: str, kind: str) -> bool:
+        """Run ``action`` out of turn under the conversation's lock; False when no model is loaded."""
         agent = self.agent()
         if agent is None or not agent.is_ready():
-            logger.error("EMERGENCY from %s during a handoff, but no model is loaded to answer it", sender)
-            return
-        output = ProactiveOutputChannel(channel, sender)
+            return False
+        output = ProactiveOutputChannel(channel, sender, kind)
         async with agent.lock_store.lock(sender):
-            await agent.execute_action(sender, "action_emergency", output, EMERGENCY_POLICY, 1.0)
+            await agent.execute_action(sender, action, output, EMERGENCY_POLICY, 1.0)
         hub.notify(sender, QUEUE)
-        logger.warning("Emergency during the handoff of %s answered by the bot", sender)
+        return True
 
 
 def _before(handoff: Any, event: Dict[str, Any]) -> bool:

@@ -29,7 +29,7 @@ IN_FLIGHT = (PENDING, SENDING)
 
 #: What the message is (free text; these are the ones Linli writes).
 KINDS = ("notification", "agent_reply", "handoff_taken", "handoff_resumed", "handoff_timeout", "late_answer",
-         "emergency_advice", "notice", "incident")
+         "emergency_advice", "emergency_place", "notice", "incident")
 
 outbox_table = Table(
     "outbox",

@@ -123,7 +123,7 @@ class TicketEvent(Base):
     ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     actor = Column(String(128), nullable=False)
-    action = Column(String(32), nullable=False)  # created | status | assigned | note | attachment
+    action = Column(String(32), nullable=False)  # created | status | assigned | note | attachment | location
     from_status = Column(String(16))
     to_status = Column(String(16))
     note = Column(Text)

@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from datetime import datetime
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -307,6 +307,25 @@ class TicketStore:
                     note=note or assignee,
                 )
             )
+        return self.get(number)
+
+    def set_location(self, number: str, actor: str, fields: Dict[str, Any], note: Optional[str] = None) -> Ticket:
+        """Record where the ticket's problem is (the location columns of ``fields``), with a history entry.
+
+        ``fields`` as :func:`actions.places.ticket_fields` gives them; columns it leaves out
+        are cleared, so a flat replacing a public place keeps no stale ``area``.
+        """
+        columns = ("location", "unit", "building", "entrance", "room", "area")
+        unknown = set(fields) - set(columns)
+        if unknown:
+            raise ValueError(f"not location columns: {sorted(unknown)}")
+        with self._sessions.begin() as session:
+            ticket = self._locked(session, number)
+            if ticket.status == TicketStatus.CLOSED.value:
+                raise InvalidTransition(f"{number} is closed")
+            for column in columns:
+                setattr(ticket, column, fields.get(column))
+            ticket.events.append(TicketEvent(actor=actor, action="location", note=note or fields.get("location")))
         return self.get(number)
 
     def add_note(self, number: str, actor: str, note: str) -> Ticket:

@@ -119,4 +119,34 @@ def test_an_emergency_during_a_handoff_is_answered_at_once(stack: Stack, agent: 
         resident.close()
     events = events_of(stack, f"socketio:{resident.session_id}")
     actions = [e["name"] for e in events if e["event"] == "action" and e["name"] != "action_listen"]
-    assert actions.count("action_emergency") == 1 and actions[-1] == "action_emergency"
+    # After the advice only the place check ran (and said nothing: "好的我出来了" names no place).
+    after = actions[actions.index("action_emergency") + 1:]
+    assert actions.count("action_emergency") == 1 and set(after) <= {"action_emergency_place"}, actions
+
+
+def test_the_place_given_after_an_emergency_reaches_its_ticket_and_the_resident_hears_so(
+        stack: Stack, agent: Desk) -> None:
+    """The emergency reply asks where it is; the answer arrives while staff have the conversation."""
+    from tests.servers import tickets_of
+
+    resident = WidgetResident(stack.rasa_url)
+    conversation = f"socketio:{resident.session_id}"
+    try:
+        resident.say("厨房的水管爆了，水一直往外喷")
+        resident.wait_for("紧急工单")
+        resident.wait_for("具体位置")
+        handoff = handoff_of(agent, resident.session_id)
+        assert handoff["reason"] == "emergency" and handoff["priority"] == "urgent"
+        (ticket,) = tickets_of(stack, conversation)
+        assert ticket.location is None and ticket.urgency == "urgent"
+        resident.say("3号楼1单元502")
+        told = resident.wait_for("补充到紧急工单", timeout=30)
+        assert "3栋1单元502" in told[-1] and ticket.number in told[-1]
+        (ticket,) = tickets_of(stack, conversation)
+        assert (ticket.location, ticket.building, ticket.room) == ("3栋1单元502", "3", "502")
+        resident.say("好的谢谢")
+        assert resident.drain(4) == []  # staff's conversation: nothing more from the bot
+    finally:
+        resident.close()
+    assert handoff_of(agent, resident.session_id)["id"] == handoff["id"]  # still with staff
+    agent.post(f"/api/handoffs/{handoff['id']}/close")
