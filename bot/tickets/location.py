@@ -272,6 +272,29 @@ def _located(text: str) -> Optional[Location]:
     return next((f for f in found if f.complete), found[0]) if found else None
 
 
+#: Building-scoped places that are on one floor (a lift, a lobby, a roof are not).
+_FLOORED = frozenset({"楼梯间", "楼道"})
+_LEADING_FLOOR = re.compile(r"^B?\d+层")
+
+
+def on_floor(place: Optional[Location], floor: str) -> Optional[Location]:
+    """``place`` on floor ``floor`` ("2号楼3层楼道" on "4" is "2号楼4层楼道").
+
+    ``None`` when the place is not one of a floor (a flat, a lift, a gate) or is already on
+    that floor; a place named without a floor ("6号楼楼道") gets one.
+    """
+    if place is None or place.kind != "public" or not place.area:
+        return None
+    base = _LEADING_FLOOR.sub("", place.area)
+    if base not in _FLOORED:
+        return None
+    area = f"{floor.upper()}层{base}"
+    if area == place.area:
+        return None
+    return Location(kind="public", building=place.building, entrance=place.entrance, area=area,
+                    missing=place.missing)
+
+
 def parse_location(text: str) -> Optional[Location]:
     """The best location named in ``text``, or ``None`` when it names none.
 

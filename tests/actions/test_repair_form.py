@@ -192,3 +192,35 @@ async def test_a_report_without_a_problem_asks_for_it(dispatcher, domain) -> Non
     events = await run(dispatcher, domain, "i wnat to report a repiar", intent="report_repair",
                        slots={"language": "en"})
     assert slot_events(events)["requested_slot"] == "repair_description"
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("不对，是4楼", "zh", "2号楼4层楼道"),
+    ("不是3楼，是5层", "zh", "2号楼5层楼道"),
+    ("sorry, it's the 4th floor", "en", "2号楼4层楼道"),
+])
+async def test_a_corrected_floor_moves_a_floor_s_public_place(dispatcher, domain, text, language, expected) -> None:
+    place = json.dumps({"kind": "public", "building": "2", "entrance": None, "room": None, "area": "3层楼道",
+                        "missing": None})
+    events = await run(dispatcher, domain, text, requested="urgency",
+                       slots={**FILLED, "unit": "2号楼3层楼道", "location": place, "urgency": None,
+                              "repair_category": "public_area", "language": language})
+    slots = slot_events(events)
+    assert slots["unit"] == expected and json.loads(slots["location"])["area"] == expected[3:]
+    assert not rejected(events) and slots.get("requested_slot", "urgency") == "urgency"  # the question stays
+
+
+@pytest.mark.parametrize("text, area, expected", [
+    ("不对，是4号楼", "电梯", "4号楼电梯"),   # "4号楼" is a building, not a floor
+    ("我在4楼等", "3层楼道", None),           # a floor mentioned without a correction changes nothing
+    ("4楼", "电梯", None),                    # a lift is not on one floor
+    ("3rd floor", "楼道", "2号楼3层楼道"),     # a floor added to a stairwell named without one
+    ("在5楼", "楼梯间", "2号楼5层楼梯间"),
+])
+async def test_a_floor_is_not_taken_where_it_means_something_else(dispatcher, domain, text, area, expected) -> None:
+    place = json.dumps({"kind": "public", "building": "2", "entrance": None, "room": None, "area": area,
+                        "missing": None})
+    events = await run(dispatcher, domain, text, requested="phone",
+                       slots={**FILLED, "unit": f"2号楼{area}", "location": place, "phone": None,
+                              "repair_category": "public_area"})
+    assert slot_events(events).get("unit") == expected

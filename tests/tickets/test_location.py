@@ -260,3 +260,15 @@ def test_a_room_followed_by_a_number_is_no_date() -> None:
     place = parse_location("Building 5 room 1203. 2 taps are leaking")
     assert place is not None and (place.building, place.room) == ("5", "1203")
     assert parse_location("2026-11-24 维修") is None and parse_location("2026年11月 报修") is None
+
+
+def test_on_floor_moves_only_places_that_are_on_one_floor() -> None:
+    from bot.tickets.location import on_floor
+
+    stairwell = parse_location("2号楼3楼楼道")
+    assert on_floor(stairwell, "4").canonical() == "2号楼4层楼道"
+    assert on_floor(stairwell, "3") is None  # already there
+    assert on_floor(parse_location("6号楼楼道"), "3").english() == "Building 6, 3rd floor stairwell"
+    assert on_floor(parse_location("5号楼电梯"), "4") is None
+    assert on_floor(parse_location("3栋1单元502"), "4") is None
+    assert on_floor(None, "4") is None
