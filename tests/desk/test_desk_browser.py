@@ -122,9 +122,24 @@ async def test_canned_reply_resident_panel_and_tickets_in_the_browser(stack: Sta
             await type_into(page, "#reply-text", "请问还有什么可以帮您？")
             await click(page, "#reply-send")
             resident.wait_for("周末照常。请问还有什么可以帮您？")
+            # The box empties when the server has answered (after its first delivery attempt),
+            # which can be after the resident has the message.
+            await page.wait_for("document.querySelector('#reply-text').value === ''")
             await page.wait_for(f"[...document.querySelectorAll('#transcript .msg.agent')].some(n => n.textContent.includes({js(reply)}))")
             events = stack.tracker(f"socketio:{resident.session_id}")["events"]
             assert [e for e in events if e["event"] == "bot" and e.get("text") == reply + "请问还有什么可以帮您？"]
+            # While a send is still in flight (the server answers after the first delivery
+            # attempt), what the agent types next stays in the box; only the sent text goes.
+            await page.evaluate("""(() => { const f = window.fetch; window.__fetch = f;
+                window.fetch = (u, o) => String(u).endsWith('/reply')
+                    ? new Promise((r) => setTimeout(r, 1500)).then(() => f(u, o)) : f(u, o); })()""")
+            await type_into(page, "#reply-text", "稍等，")
+            await click(page, "#reply-send")
+            await type_into(page, "#reply-text", "我查一下")
+            resident.wait_for("稍等，")
+            await page.wait_for("!document.querySelector('#reply-send').disabled")
+            assert await page.evaluate("document.querySelector('#reply-text').value") == "我查一下"
+            await page.evaluate("window.fetch = window.__fetch; document.querySelector('#reply-text').value = ''")
 
             # The button next to Send opens the same picker with a search field; Escape closes it.
             await click(page, "#canned-open")

@@ -286,10 +286,16 @@
   $("#conv-close").addEventListener("click", () => { if (confirm(t("confirm_close"))) deskAction("close").catch(showError); });
   $("#reply-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const text = $("#reply-text").value.trim();
+    const box = $("#reply-text"), typed = box.value, text = typed.trim();
     if (!text || !current) return;
     $("#reply-send").disabled = true;
-    try { const data = await deskAction("reply", { text }); $("#reply-text").value = ""; emit("reply", current, text, data); } catch (e) { showError(e); }
+    try {
+      const data = await deskAction("reply", { text });
+      // The server answers after the first delivery attempt (up to ~2.5 s): keep whatever the
+      // agent typed meanwhile, remove only what was sent.
+      box.value = box.value.startsWith(typed) ? box.value.slice(typed.length).trimStart() : box.value;
+      emit("reply", current, text, data);
+    } catch (e) { showError(e); }
     $("#reply-send").disabled = false;
     $("#reply-text").focus();
   });
