@@ -29,7 +29,9 @@ from actions.form_turn import entities, latest_text
 from actions.handoff import handoff_store
 from actions.repair import REPORT_SLOTS
 from bot.emergency import Hazard, detect_hazards, load_playbook
+from bot.tickets import InvalidTransition
 from bot.tickets.location import Location, parse_location
+from bot.tickets.models import TicketStatus
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +140,7 @@ class ActionEmergencyPlace(Action):
         store = ticket_store()
         try:
             ticket = await asyncio.to_thread(store.get_for_sender, str(number), channel, sender)
-            if ticket is None or ticket.status == "closed":
+            if ticket is None or ticket.status == TicketStatus.CLOSED.value:
                 return []
             known = parse_location(ticket.location) if ticket.location else None
             if known is not None and known.complete:
@@ -146,9 +148,9 @@ class ActionEmergencyPlace(Action):
             place = places.merge(known, place) or place  # "5号楼" then "1单元502"
             if ticket.location == place.canonical():
                 return []  # said again (or a redelivered message): nothing new to tell
-            await asyncio.to_thread(store.set_location, ticket.number, f"resident:{channel}:{sender}",
+            await asyncio.to_thread(store.set_location, ticket.number, f"{channel}:{sender}",
                                     places.ticket_fields(place), place.canonical())
-        except SQLAlchemyError:
+        except (SQLAlchemyError, InvalidTransition):  # closed meanwhile: staff have it in hand
             logger.exception("Could not add the place to emergency ticket %s", number)
             return []
         lang = language_of(tracker)

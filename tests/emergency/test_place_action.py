@@ -45,7 +45,7 @@ def test_the_flat_given_after_an_emergency_goes_onto_its_ticket(store: TicketSto
     stored = store.get(ticket.number)
     assert (stored.location, stored.unit, stored.building, stored.room) == ("3栋1单元502", "3栋1单元502", "3", "502")
     assert [e.action for e in stored.events] == ["created", "location"]
-    assert stored.events[-1].actor == "resident:rest:resident-1"
+    assert stored.events[-1].actor == "rest:resident-1"  # as on the "created" entry: the resident
     assert "location" in slot_events(events)
 
 

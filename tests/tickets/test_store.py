@@ -106,12 +106,12 @@ def test_search_filters_and_attachments(store: TicketStore) -> None:
 
 def test_set_location_replaces_the_place_and_records_it(store: TicketStore) -> None:
     ticket = _repair(store, unit=None, location="5号楼电梯", building="5", area="电梯")
-    moved = store.set_location(ticket.number, "resident:rest:u1",
+    moved = store.set_location(ticket.number, "rest:u1",
                                {"location": "3栋1单元502", "unit": "3栋1单元502", "building": "3", "entrance": "1",
                                 "room": "502"})
     assert (moved.location, moved.unit, moved.building, moved.room, moved.area) == (
         "3栋1单元502", "3栋1单元502", "3", "502", None)  # the public place's area does not linger
-    assert [(e.action, e.actor, e.note) for e in moved.events][-1] == ("location", "resident:rest:u1", "3栋1单元502")
+    assert [(e.action, e.actor, e.note) for e in moved.events][-1] == ("location", "rest:u1", "3栋1单元502")
     with pytest.raises(ValueError):
         store.set_location(ticket.number, "x", {"description": "changed"})
     assert store.get(ticket.number).description == "卫生间漏水"
