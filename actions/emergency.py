@@ -145,12 +145,14 @@ class ActionEmergencyPlace(Action):
             known = parse_location(ticket.location) if ticket.location else None
             if known is not None and known.complete:
                 return []  # staff can find it already; moving it is their call, not a passing mention's
-            place = places.merge(known, place) or place  # "5号楼" then "1单元502"
+            place = places.merge(known, place)  # "5号楼" then "1单元502"
             if ticket.location == place.canonical():
                 return []  # said again (or a redelivered message): nothing new to tell
             await asyncio.to_thread(store.set_location, ticket.number, f"{channel}:{sender}",
                                     places.ticket_fields(place), place.canonical())
-        except (SQLAlchemyError, InvalidTransition):  # closed meanwhile: staff have it in hand
+        except InvalidTransition:
+            return []  # closed meanwhile: staff have it in hand
+        except SQLAlchemyError:
             logger.exception("Could not add the place to emergency ticket %s", number)
             return []
         lang = language_of(tracker)

@@ -52,7 +52,7 @@ from actions.form_turn import (
 from bot.nlu.patterns import find_phones, normalise_phone
 from bot.nlu.questions import is_question
 from bot.tickets.labels import LABELS, label
-from bot.tickets.location import Location, on_floor, parse_location
+from bot.tickets.location import Location, floor_named, on_floor, parse_location
 from bot.tickets.triage import (
     clean_description,
     extract_visit_time,
@@ -91,27 +91,6 @@ def _retries(tracker: Tracker, slot: str) -> int:
     value = str(tracker.get_slot("form_retries") or "")
     name, _, count = value.partition(":")
     return int(count) if name == slot and count.isdigit() else 0
-
-
-# "不对，是4楼" / "3rd floor": a floor alone (not "4号楼", a building).
-_FLOOR = re.compile(r"(?<![\d号栋幢#])(B?\d{1,2})\s*(?:楼(?![号栋])|层)|\b(\d{1,2})(?:st|nd|rd|th)?\s+floor\b",
-                    re.IGNORECASE)
-
-
-def _floor_changed(current: Any, text: str, correcting: bool) -> Optional[Location]:
-    """The current public place on the floor ``text`` names, if it is a place on one floor.
-
-    A floor added to a place named without one ("6号楼楼道", then "3rd floor") is new
-    information; replacing a floor ("2号楼3层楼道", then "不对，是4楼") needs ``correcting``
-    (a correction cue), so "我在4楼等" changes nothing.
-    """
-    found = _FLOOR.findall(text)
-    if not found or not isinstance(current, Location) or not current.area:
-        return None
-    moved = on_floor(current, found[-1][0] or found[-1][1])
-    if moved is None or (re.match(r"B?\d+层", current.area) and not correcting):
-        return None
-    return moved
 
 
 def _place_slots(place: Optional[Location]) -> Dict[str, Any]:
@@ -345,8 +324,11 @@ class ValidateRepairForm(FormValidationAction):
             current = places.from_json(tracker.get_slot("location"))
             if place is None and _CORRECTION_CUE.search(text):
                 place = parse_location(re.split(r"[，,。;；]", text)[-1])  # "房号说错了，是804"
-            if place is None:
-                place = _floor_changed(current, text, bool(_CORRECTION_CUE.search(text)))  # "不对，是4楼"
+            floor = floor_named(text) if place is None and isinstance(current, Location) else None
+            if floor:
+                # "3rd floor" for "6号楼楼道" adds to it; "不对，是4楼" for "2号楼3层楼道" needs the cue,
+                # so "我在4楼等" changes nothing.
+                place = on_floor(current, floor, replace=bool(_CORRECTION_CUE.search(text)))
             if place is not None and place.missing == "building" and place.room and isinstance(current, Location) \
                     and current.kind == "flat" and _CORRECTION_CUE.search(text):
                 # "房号说错了，是804": the same building, another room.

@@ -439,29 +439,26 @@ def part_training(args) -> Dict:
     stored = store.read(Path(args.index))
     retriever = Retriever(stored, embedder, "vector")
     paraphrases = rt.paraphrase_rows(ROOT / "knowledge" / "training" / "faq_paraphrases.yaml", stored, faq_only=True)
-    sets = {"test": [q for q in load_questions() if q["gold"]],
-            "dev": [q for q in load_questions("dev_questions.yaml") if q["gold"]]}
+    tests = [q for q in load_questions() if q["gold"]]
+    devs = [q for q in load_questions("dev_questions.yaml") if q["gold"]]
+
+    def r1_per_language(qs: List[Dict], encode_queries) -> Dict:
+        qv = encode_queries([q["q"] for q in qs])
+        ranks: Dict[str, List] = {"zh": [], "en": []}
+        for q, v in zip(qs, qv):
+            ranks[q["lang"]].append(first_rank(retriever.search(q["q"], k=1, language=q["lang"], qvec=v), q["gold"]))
+        return {lang: rank_metrics(r)["recall@1"] for lang, r in ranks.items()}
 
     def own(encode_queries) -> Dict:
-        """Own-set R@1 per language (test; dev under "dev") with a given query encoder."""
-        out: Dict = {}
-        for name, qs in sets.items():
-            qv = encode_queries([q["q"] for q in qs])
-            ranks: Dict[str, List] = {"zh": [], "en": []}
-            for q, v in zip(qs, qv):
-                ranks[q["lang"]].append(first_rank(retriever.search(q["q"], k=1, language=q["lang"], qvec=v), q["gold"]))
-            figures = {lang: rank_metrics(r)["recall@1"] for lang, r in ranks.items()}
-            out.update(figures) if name == "test" else out.setdefault("dev", figures)
-        return out
+        """Own test set R@1 per language, the dev set's under "dev", with a given query encoder."""
+        return {**r1_per_language(tests, encode_queries), "dev": r1_per_language(devs, encode_queries)}
 
     def adapted(w: np.ndarray) -> Dict:
         """DSTC10 and own-set R@1 with query vectors mapped by ``w``."""
         def mapped(vectors: np.ndarray) -> np.ndarray:
             v = np.asarray(vectors, dtype=np.float32) @ w.T
             return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
-        qv = mapped(encode([f"query: {r['q']}" for r in test]))
-        dstc10 = rt._r1([{**r, "features": (r["passages"] @ v)[:, None]} for r, v in zip(test, qv)],
-                        lambda r: r["features"][:, 0])
+        dstc10 = rt.dense_r1(test, mapped(encode([f"query: {r['q']}" for r in test])))
         return {"dstc10": dstc10, "own": own(lambda texts: mapped(embedder.queries(list(texts))))}
 
     out: Dict = {"train_turns": len(train), "dstc10_turns": len(test), "paraphrases": len(paraphrases),

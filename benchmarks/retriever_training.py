@@ -94,6 +94,11 @@ def _r1(rows: List[Dict], score: Callable[[Dict], np.ndarray]) -> float:
     return round(sum(1 for r in rows if r["gold"] is not None and int(np.argmax(score(r))) == r["gold"]) / max(len(rows), 1), 4)
 
 
+def dense_r1(rows: List[Dict], query_vectors: np.ndarray) -> float:
+    """R@1 with each row's candidates ranked by their cosine to its query vector."""
+    return _r1([{**r, "qv": v} for r, v in zip(rows, query_vectors)], lambda r: r["passages"] @ r["qv"])
+
+
 def feature_reranker(train: List[Dict], test: List[Dict]) -> Dict:
     """Dense baseline against the listwise reranker on every feature subset tried."""
     out = {"dense": {"train": _r1(train, lambda r: r["features"][:, 0]), "dstc10": _r1(test, lambda r: r["features"][:, 0])},
@@ -161,7 +166,7 @@ def query_finetune(model_dir: Path, train: List[Dict], test: List[Dict], own: Ca
     def r1(rows: List[Dict]) -> float:
         model.eval()
         qv = torch.cat([encode([r["q"] for r in rows[i:i + 64]]) for i in range(0, len(rows), 64)]).numpy()
-        return _r1([{**r, "features": (r["passages"] @ v)[:, None]} for r, v in zip(rows, qv)], lambda r: r["features"][:, 0])
+        return dense_r1(rows, qv)
 
     rows = [r for r in train if r["gold"] is not None] + list(extra)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)

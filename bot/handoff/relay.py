@@ -12,7 +12,7 @@ of the ``user`` events then
   resident on their own channel as a proactive message;
 * after an emergency, runs ``action_emergency_place`` the same way on each message, so the
   place the emergency reply asked for goes onto the urgent ticket and the resident hears
-  that it was passed on (the action says nothing when the message names no new place).
+  that it was passed on (only for messages that name a place).
 
 Queue changes (a handoff opened by the bot) wake the desk's queue view.
 """
@@ -28,6 +28,7 @@ from rasa.core.channels.channel import OutputChannel
 
 from bot.handoff.hub import QUEUE, hub
 from bot.handoff.store import HandoffStore
+from bot.tickets.location import parse_location
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,9 @@ class HandoffRelay:
                 logger.warning("Emergency during the handoff of %s answered by the bot", sender)
             else:
                 logger.error("EMERGENCY from %s during a handoff, but no model is loaded to answer it", sender)
-        elif handoff.reason == "emergency":
+        elif handoff.reason == "emergency" and parse_location(event.get("text") or "") is not None:
+            # Only a message naming a place is worth a turn of the action server (and an
+            # action in the transcript); the action decides whether the ticket needs it.
             await self._execute(sender, handoff.channel, "action_emergency_place", "emergency_place")
 
     async def _execute(self, sender: str, channel: str, action: str, kind: str) -> bool:

@@ -277,22 +277,31 @@ _FLOORED = frozenset({"楼梯间", "楼道"})
 _LEADING_FLOOR = re.compile(r"^B?\d+层")
 
 
-def on_floor(place: Optional[Location], floor: str) -> Optional[Location]:
+def on_floor(place: Optional[Location], floor: str, replace: bool = True) -> Optional[Location]:
     """``place`` on floor ``floor`` ("2号楼3层楼道" on "4" is "2号楼4层楼道").
 
-    ``None`` when the place is not one of a floor (a flat, a lift, a gate) or is already on
-    that floor; a place named without a floor ("6号楼楼道") gets one.
+    ``None`` when the place is not one of a floor (a flat, a lift, a gate), is already on
+    that floor, or (``replace`` False) already names another floor; a place named without
+    a floor ("6号楼楼道") gets one.
     """
     if place is None or place.kind != "public" or not place.area:
         return None
     base = _LEADING_FLOOR.sub("", place.area)
-    if base not in _FLOORED:
+    if base not in _FLOORED or (not replace and base != place.area):
         return None
     area = f"{floor.upper()}层{base}"
     if area == place.area:
         return None
     return Location(kind="public", building=place.building, entrance=place.entrance, area=area,
                     missing=place.missing)
+
+
+def floor_named(text: str) -> Optional[str]:
+    """The floor a message names on its own ("不对，是4楼", "the third floor", "负一层" → "4", "3",
+    "B1"); the last one when it names several ("不是3楼，是5层"). ``None`` for "4号楼" (a building)."""
+    _, groups = _groups(text or "")
+    floors = [g[0].value for g in groups if len(g) == 1 and g[0].kind == "floor"]
+    return floors[-1] if floors else None
 
 
 def parse_location(text: str) -> Optional[Location]:

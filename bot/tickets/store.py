@@ -38,6 +38,9 @@ from bot.tickets.models import (
 
 logger = logging.getLogger(__name__)
 
+#: The columns that say where a ticket's problem is (:meth:`TicketStore.set_location`).
+LOCATION_COLUMNS = ("location", "unit", "building", "entrance", "room", "area")
+
 #: Callbacks run after a status change is committed: ``(ticket, event)``.
 StatusListener = Callable[[Ticket, TicketEvent], None]
 
@@ -315,15 +318,14 @@ class TicketStore:
         ``fields`` as :func:`actions.places.ticket_fields` gives them; columns it leaves out
         are cleared, so a flat replacing a public place keeps no stale ``area``.
         """
-        columns = ("location", "unit", "building", "entrance", "room", "area")
-        unknown = set(fields) - set(columns)
+        unknown = set(fields) - set(LOCATION_COLUMNS)
         if unknown:
             raise ValueError(f"not location columns: {sorted(unknown)}")
         with self._sessions.begin() as session:
             ticket = self._locked(session, number)
             if ticket.status == TicketStatus.CLOSED.value:
                 raise InvalidTransition(f"{number} is closed")
-            for column in columns:
+            for column in LOCATION_COLUMNS:
                 setattr(ticket, column, fields.get(column))
             ticket.events.append(TicketEvent(actor=actor, action="location", note=note or fields.get("location")))
         return self.get(number)

@@ -272,3 +272,20 @@ def test_on_floor_moves_only_places_that_are_on_one_floor() -> None:
     assert on_floor(parse_location("5号楼电梯"), "4") is None
     assert on_floor(parse_location("3栋1单元502"), "4") is None
     assert on_floor(None, "4") is None
+
+
+@pytest.mark.parametrize("text, floor", [
+    ("不对，是4楼", "4"), ("不是3楼，是5层", "5"), ("sorry, it's the 4th floor", "4"), ("the third floor", "3"),
+    ("负一层", "B1"), ("不对，是4号楼", None), ("13812345678", None), ("明天下午3点", None),
+])
+def test_floor_named_reads_a_floor_said_on_its_own(text: str, floor: Optional[str]) -> None:
+    from bot.tickets.location import floor_named
+
+    assert floor_named(text) == floor
+
+
+def test_on_floor_keeps_a_floor_already_named_unless_asked_to_replace_it() -> None:
+    from bot.tickets.location import on_floor
+
+    assert on_floor(parse_location("2号楼3楼楼道"), "4", replace=False) is None
+    assert on_floor(parse_location("6号楼楼道"), "3", replace=False).canonical() == "6号楼3层楼道"
