@@ -14,6 +14,8 @@ Parts:
              the one measured on each base (benchmarks/abstention_transfer.py)
   training   trained retrieval tried on this machine: a feature reranker and a query-side e5 fine-tune,
              trained on DSTC11, evaluated on DSTC10 and the own set (benchmarks/retriever_training.py)
+  rerank     a cross-encoder reranker on e5's lower layers, trained on DSTC11 and the own paraphrases,
+             evaluated the same way (benchmarks/cross_encoder.py)
   ingest     time to ingest the demo base from scratch and to re-ingest it unchanged
   search10k  `search` latency (embed + FAISS + BM25 + fusion) on a 10k-chunk index
   latency    `ask` latency p50/p95 for each generator backend
@@ -47,7 +49,7 @@ from knowledge import store  # noqa: E402
 from knowledge.config import load_config, resolve_model  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-PARTS = ("tune", "own", "region", "dstc10", "transfer", "training", "ingest", "search10k", "latency", "faiss",
+PARTS = ("tune", "own", "region", "dstc10", "transfer", "training", "rerank", "ingest", "search10k", "latency", "faiss",
          "quality")
 # The demo community's city (its phone numbers are Hangzhou's 0571): the region part's setting.
 DEMO_REGION = "浙江省杭州市"
@@ -438,7 +440,7 @@ def part_training(args) -> Dict:
 
     stored = store.read(Path(args.index))
     retriever = Retriever(stored, embedder, "vector")
-    paraphrases = rt.paraphrase_rows(ROOT / "knowledge" / "training" / "faq_paraphrases.yaml", stored, faq_only=True)
+    paraphrases = rt.paraphrase_rows(rt.faq_similar(ROOT / "knowledge" / "sources"), stored, faq_only=True)
     tests = [q for q in load_questions() if q["gold"]]
     devs = [q for q in load_questions("dev_questions.yaml") if q["gold"]]
 
@@ -475,6 +477,59 @@ def part_training(args) -> Dict:
         print(f"  query adapter: {data}, lambda {lam}, tau {tau}", flush=True)
         rows = paraphrases + ([r for r in train if r["gold"] is not None] if data == "both" else [])
         out["adapter"].append({"data": data, **rt.query_adapter(rows, encode, adapted, lam, tau)})
+    return out
+
+
+def part_rerank(args) -> Dict:
+    """Cross-encoder reranker trained on DSTC11 + the own paraphrases (benchmarks/cross_encoder.py)."""
+    import cross_encoder as ce
+    import retriever_training as rt
+    from knowledge.embedding import get_embedder
+    from knowledge.retrieval import Retriever
+
+    cfg = load_config()
+    model_dir = resolve_model(cfg.embed_model)
+    embedder = get_embedder(model_dir)
+    encode = lambda texts: _cached_encode(embedder, texts)  # noqa: E731
+    k = args.rerank_k
+    dstc11 = rt.candidates(Path(args.datasets) / "dstc11_track5", encode, train=True)
+    dstc10 = rt.candidates(Path(args.datasets) / "dstc10_track2", encode, train=False)
+    stored = store.read(Path(args.index))
+    retriever = Retriever(stored, embedder, "vector")
+    paraphrases = rt.paraphrase_rows(rt.faq_similar(ROOT / "knowledge" / "sources"), stored)
+    for r, v in zip(paraphrases, encode([f"query: {r['q']}" for r in paraphrases])):
+        r["qv"] = v
+    groups = (ce.training_groups(dstc11, [r["texts"] for r in dstc11], args.rerank_negatives + 1)
+              + ce.training_groups(paraphrases, [r["texts"] for r in paraphrases], args.rerank_negatives + 1))
+    dstc10_groups = ce.top_groups(dstc10, [r["texts"] for r in dstc10], k)
+
+    def own_groups(name: str) -> Dict[str, List[Dict]]:
+        out: Dict[str, List[Dict]] = {"zh": [], "en": []}
+        for q in load_questions(name):
+            if not q["gold"]:
+                continue
+            hits = retriever.search(q["q"], k=k, language=q["lang"])
+            gold = first_rank(hits, q["gold"])
+            out[q["lang"]].append({"q": q["q"], "texts": [h.chunk.embed_texts()[0][len("passage: "):] for h in hits],
+                                   "cosines": np.array([h.dense for h in hits]), "gold": gold - 1 if gold else None})
+        return out
+
+    own = {"test": own_groups("questions.yaml"), "dev": own_groups("dev_questions.yaml")}
+
+    def evaluate(model=None) -> Dict:
+        return {"dstc10": ce.group_r1(model, dstc10_groups),
+                **{f"{split}_{lang}": ce.group_r1(model, g) for split, by in own.items() for lang, g in by.items()}}
+
+    out: Dict = {"k": k, "train_groups": len(groups), "dstc11_groups": len(dstc11), "paraphrases": len(paraphrases),
+                 "dstc10_turns": len(dstc10_groups), "baseline": evaluate(), "runs": []}
+    print(f"  baseline {out['baseline']}", flush=True)
+    for trainable, lr in ((args.rerank_trainable, args.rerank_lr),):
+        model = ce.Reranker(model_dir, layers=args.rerank_layers, trainable=trainable)
+        print(f"  reranker: {args.rerank_layers} layers ({trainable} trained), lr {lr}, bound {model.bound}, "
+              f"{len(groups)} groups of {args.rerank_negatives + 1}", flush=True)
+        history = model.train(groups, args.rerank_epochs, lr, args.rerank_negatives, lambda: evaluate(model))
+        out["runs"].append({"layers": args.rerank_layers, "trainable": trainable, "bound": model.bound, "lr": lr,
+                            "negatives": args.rerank_negatives, "history": history})
     return out
 
 
@@ -810,6 +865,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--faiss-sizes", default="10000,100000,1000000")
     p.add_argument("--faiss-types", default="flat,hnsw,ivf")
     p.add_argument("--hnsw-max", type=int, default=1_000_000, help="skip HNSW above this size (slow to build)")
+    p.add_argument("--rerank-k", type=int, default=5, help="rerank part: candidates reranked per question")
+    p.add_argument("--rerank-layers", type=int, default=6, help="rerank part: e5 layers kept in the cross-encoder")
+    p.add_argument("--rerank-trainable", type=int, default=2, help="rerank part: top layers trained")
+    p.add_argument("--rerank-epochs", type=int, default=2)
+    p.add_argument("--rerank-lr", type=float, default=1e-5)
+    p.add_argument("--rerank-negatives", type=int, default=3, help="rerank part: hard negatives per training group")
     bench_answers.add_arguments(p)
     args = p.parse_args(argv)
     if not args.report:
@@ -821,7 +882,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if needs_index & set(parts) and not store.exists(Path(args.index)):
             p.error(f"no index at {args.index}: run `python -m knowledge ingest knowledge/sources "
                     f"../shared/datasets/property_regulations_zh --index {args.index}` first")
-        fns = {"tune": part_tune, "own": part_own, "region": part_region, "dstc10": part_dstc10, "transfer": part_transfer, "training": part_training, "ingest": part_ingest, "search10k": part_search10k,
+        fns = {"tune": part_tune, "own": part_own, "region": part_region, "dstc10": part_dstc10, "transfer": part_transfer, "training": part_training, "rerank": part_rerank, "ingest": part_ingest, "search10k": part_search10k,
                "latency": part_latency, "faiss": part_faiss, "quality": bench_answers.part_quality}
         for part in parts:
             cached(part, args.force, lambda: fns[part](args))

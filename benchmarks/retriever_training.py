@@ -2,7 +2,7 @@
 
 Ways to beat the frozen e5 ranking, trained on DSTC11 track 5 (its val dialogues whose
 gold is an FAQ; the gold entity's FAQs are the candidates) and, for the last two, also on
-the own FAQ paraphrases written for training (knowledge/training/faq_paraphrases.yaml,
+the own FAQ paraphrases (the demo FAQ's similar questions, knowledge/sources/faq_*.yaml,
 written apart from knowledge/eval/), evaluated on DSTC10 track 2 (never trained on; entity
 found by name as in ``--parts dstc10``, R@1 over the answerable turns whose entity was
 found) and on the own dev and test sets:
@@ -67,7 +67,8 @@ def candidates(base: Path, encode: Callable[[List[str]], np.ndarray], train: boo
         feats = np.stack([dense, qcos, bm / bm.max() if bm.max() > 0 else bm, bq / bq.max() if bq.max() > 0 else bq,
                           overlap, 1 / (1 + rank)], 1)
         gold = ids.index(x["gold"]) if x["gold"] in ids and e == x["gold_entity"] else None
-        out.append({"q": x["q"], "features": feats, "passages": passages[sl], "gold": gold})
+        out.append({"q": x["q"], "features": feats, "passages": passages[sl], "gold": gold, "qv": qv,
+                    "texts": [f"{d['title']}\n{d['body']}" for _, d in docs[e]]})
     return out
 
 
@@ -112,16 +113,27 @@ def feature_reranker(train: List[Dict], test: List[Dict]) -> Dict:
     return out
 
 
-def paraphrase_rows(path: Path, stored, faq_only: bool = False) -> List[Dict]:
-    """Training rows from written FAQ paraphrases (knowledge/training/faq_paraphrases.yaml).
-
-    Each paraphrase is scored against every chunk of its language in the stored index
-    (FAQs and regulation passages, their vectors frozen); the gold is its FAQ. The
-    candidate matrix is shared between the rows of one language.
-    """
+def faq_similar(sources: Path) -> List[Dict]:
+    """The similar questions of the FAQ files in ``sources`` as {faq, lang, q}: the demo's are
+    written paraphrases (5 per entry and language, written apart from knowledge/eval/)."""
     import yaml
 
-    items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    out = []
+    for path in sorted(Path(sources).glob("faq_*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for e in data["entries"]:
+            out += [{"faq": e["id"], "lang": e.get("language") or data["language"], "q": q} for q in e.get("similar") or ()]
+    return out
+
+
+def paraphrase_rows(items: Sequence[Dict], stored, faq_only: bool = False) -> List[Dict]:
+    """Training rows from written FAQ paraphrases ({faq, lang, q}, :func:`faq_similar`).
+
+    Each paraphrase is scored against every chunk of its language in the stored index
+    (FAQs and regulation passages, their vectors frozen: each chunk's first vector, the
+    "question + answer" passage, not the similar questions' own); the gold is its FAQ. The
+    candidate matrix is shared between the rows of one language.
+    """
     first_row: Dict[int, int] = {}
     for row, i in enumerate(stored.rows):
         first_row.setdefault(int(i), row)
@@ -131,10 +143,11 @@ def paraphrase_rows(path: Path, stored, faq_only: bool = False) -> List[Dict]:
                if c.language == lang and i in first_row and (c.kind == "faq" or not faq_only)]
         passages = np.ascontiguousarray(stored.vectors[[first_row[i] for i in idx]])
         position = {stored.chunks[i].chunk_id: k for k, i in enumerate(idx)}
+        texts = [stored.chunks[i].embed_texts()[0][len("passage: "):] for i in idx]
         for x in items:
             gold = position.get(f"faq:{x['faq']}@{lang}")
             if x["lang"] == lang and gold is not None:
-                out.append({"q": x["q"], "passages": passages, "gold": gold, "source": "paraphrase"})
+                out.append({"q": x["q"], "passages": passages, "gold": gold, "source": "paraphrase", "texts": texts})
     return out
 
 

@@ -37,6 +37,8 @@ from .tables import ensure_schema, get_engine
 DOCUMENT_KINDS = {".md": "md", ".markdown": "md", ".txt": "txt", ".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx"}
 LANGUAGES = ("zh", "en")
 MAX_QUESTION, MAX_ANSWER = 1000, 8000
+#: Similar questions per entry and language: each is one more vector to search.
+MAX_SIMILAR = 30
 #: FAQ ids: no spaces, no characters that break a URL path or a chunk id (``faq:<id>@<lang>``).
 _FAQ_ID = re.compile(r"^[^\s/\\?#%@&+'\"<>]{1," + str(MAX_ID) + "}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -114,8 +116,8 @@ class FaqRecord:
 
     def to_dict(self) -> Dict[str, Any]:
         """The API's ``Entry``."""
-        def text(t: Optional[FaqText]) -> Optional[Dict[str, str]]:
-            return {"question": t.question, "answer": t.answer} if t else None
+        def text(t: Optional[FaqText]) -> Optional[Dict[str, Any]]:
+            return {"question": t.question, "answer": t.answer, "similar": list(t.similar)} if t else None
 
         return {"faq_id": self.faq_id, "category": self.category, "demo": self.demo, "zh": text(self.zh),
                 "en": text(self.en), "updated_at": iso_utc(self.updated_at), "updated_by": self.updated_by}
@@ -226,13 +228,29 @@ def check_entry(entry: FaqEntry) -> FaqEntry:
         text = getattr(entry, lang)
         if text is None:
             continue
-        texts[lang] = FaqText(clean_text(text.question, f"question ({lang})", MAX_QUESTION),
-                              clean_text(text.answer, f"answer ({lang})", MAX_ANSWER))
+        question = clean_text(text.question, f"question ({lang})", MAX_QUESTION)
+        texts[lang] = FaqText(question, clean_text(text.answer, f"answer ({lang})", MAX_ANSWER),
+                              check_similar(text.similar, lang, question))
     if not texts:
         raise ContentError("give at least one language version: zh {question, answer} or en {question, answer} / "
                            "至少填写一种语言的问题和答案")
     return FaqEntry(faq_id=check_faq_id(entry.faq_id), category=check_category(entry.category),
                     zh=texts.get("zh"), en=texts.get("en"))
+
+
+def check_similar(similar: Any, lang: str, question: str) -> Tuple[str, ...]:
+    """Other wordings of ``question``: each a short question, duplicates and the question itself dropped."""
+    if isinstance(similar, str) or not isinstance(similar, (list, tuple)):
+        raise ContentError(f"similar ({lang}) must be a list of questions / 相似问法须为问题列表")
+    out: List[str] = []
+    for value in similar:
+        text = clean_text(value, f"similar question ({lang})", MAX_QUESTION) if value not in (None, "") else ""
+        if text and text != question and text not in out:
+            out.append(text)
+    if len(out) > MAX_SIMILAR:
+        raise ContentError(f"at most {MAX_SIMILAR} similar questions per language ({lang}: {len(out)}) / "
+                           f"每种语言最多 {MAX_SIMILAR} 个相似问法")
+    return tuple(out)
 
 
 def entry_from_json(data: Dict[str, Any], faq_id: Optional[str] = None) -> FaqEntry:
@@ -245,11 +263,13 @@ def entry_from_json(data: Dict[str, Any], faq_id: Optional[str] = None) -> FaqEn
             continue
         if not isinstance(value, dict):
             raise ContentError(f"{lang} must be an object {{\"question\": ..., \"answer\": ...}} or null")
-        question, answer = value.get("question"), value.get("answer")
+        question, answer, similar = value.get("question"), value.get("answer"), value.get("similar") or []
         if (question in (None, "") and answer in (None, "")):
             texts[lang] = None  # an empty language column in the editor: no version in that language
             continue
-        texts[lang] = FaqText(question, answer)  # type: ignore[arg-type]  (checked by check_entry)
+        if not isinstance(similar, list):
+            raise ContentError(f"{lang}.similar must be a list of questions / 相似问法须为问题列表")
+        texts[lang] = FaqText(question, answer, tuple(similar))  # type: ignore[arg-type]  (checked by check_entry)
     return FaqEntry(faq_id=faq_id if faq_id is not None else data.get("faq_id"),  # type: ignore[arg-type]
                     category=data.get("category"), zh=texts["zh"], en=texts["en"])  # type: ignore[arg-type]
 
@@ -422,7 +442,7 @@ class ContentStore:
         where = []
         if q:
             text_columns = (kb_faq.c.question_zh, kb_faq.c.answer_zh, kb_faq.c.question_en, kb_faq.c.answer_en,
-                            kb_faq.c.faq_id)
+                            kb_faq.c.similar_zh, kb_faq.c.similar_en, kb_faq.c.faq_id)
             where.append(or_(*(func.lower(col).contains(q.lower(), autoescape=True) for col in text_columns)))
         if category:
             where.append(kb_faq.c.category == category)
@@ -564,14 +584,17 @@ class ContentStore:
             rows = conn.execute(select(kb_faq)).mappings().all()
             for row in rows:
                 values = {}
-                for col in ("question_zh", "answer_zh", "question_en", "answer_en"):
+                for col in ("question_zh", "answer_zh", "question_en", "answer_en", "similar_zh", "similar_en"):
                     text = row[col]
                     if text is None:
                         continue
-                    new = text
+                    # A JSON list of similar questions: replaced item by item, so a replacement
+                    # holding a quote cannot break the list.
+                    items = json.loads(text) if col.startswith("similar") else [text]
                     for old, replacement in replacements:
                         if old:
-                            new = new.replace(old, replacement)
+                            items = [item.replace(old, replacement) for item in items]
+                    new = json.dumps(items, ensure_ascii=False) if col.startswith("similar") else items[0]
                     if new != text:
                         values[col] = new
                 if values:
@@ -700,6 +723,8 @@ def _faq_row(entry: FaqEntry, demo: bool, user: str, now: datetime, position: Op
         "faq_id": entry.faq_id, "category": entry.category or "",
         "question_zh": entry.zh.question if entry.zh else None, "answer_zh": entry.zh.answer if entry.zh else None,
         "question_en": entry.en.question if entry.en else None, "answer_en": entry.en.answer if entry.en else None,
+        "similar_zh": json.dumps(list(entry.zh.similar), ensure_ascii=False) if entry.zh and entry.zh.similar else None,
+        "similar_en": json.dumps(list(entry.en.similar), ensure_ascii=False) if entry.en and entry.en.similar else None,
         "demo": demo, "updated_at": now, "updated_by": user[:255]}
     if position is not None:
         row["position"] = position
@@ -707,8 +732,11 @@ def _faq_row(entry: FaqEntry, demo: bool, user: str, now: datetime, position: Op
 
 
 def _faq(row: Any) -> FaqRecord:
-    zh = FaqText(row["question_zh"], row["answer_zh"]) if row["question_zh"] is not None else None
-    en = FaqText(row["question_en"], row["answer_en"]) if row["question_en"] is not None else None
+    def similar(value: Optional[str]) -> Tuple[str, ...]:
+        return tuple(json.loads(value)) if value else ()
+
+    zh = FaqText(row["question_zh"], row["answer_zh"], similar(row["similar_zh"])) if row["question_zh"] is not None else None
+    en = FaqText(row["question_en"], row["answer_en"], similar(row["similar_en"])) if row["question_en"] is not None else None
     return FaqRecord(faq_id=row["faq_id"], category=row["category"] or "", zh=zh, en=en, demo=bool(row["demo"]),
                      updated_at=row["updated_at"], updated_by=row["updated_by"] or "")
 

@@ -38,6 +38,8 @@ kb_faq = Table(
     Column("answer_zh", Text),
     Column("question_en", Text),
     Column("answer_en", Text),
+    Column("similar_zh", Text),     # JSON list of other wordings of question_zh (NULL: none)
+    Column("similar_en", Text),
     Column("demo", Boolean, nullable=False, server_default=false()),
     Column("position", Integer, nullable=False, server_default="0"),   # list order (seeded file order first)
     Column("updated_at", DateTime(timezone=True), nullable=False),

@@ -5,9 +5,13 @@ punctuation do not matter, so ``Question (ZH)``, ``question_zh`` and ``问题（
 the same column):
 
 * bilingual: one row per FAQ id with ``question_zh, answer_zh, question_en, answer_en``
-  (the desk's export format);
-* one language per row: ``id, question, answer, language``; rows with the same id and
-  different languages are merged into one entry.
+  and optionally ``similar_zh, similar_en`` (the desk's export format);
+* one language per row: ``id, question, answer, language`` and optionally ``similar``;
+  rows with the same id and different languages are merged into one entry.
+
+A similar-questions cell (相似问法) holds other wordings of the question, one per line
+(Alt+Enter in Excel, Ctrl+Enter in WPS); blank lines are dropped. Files without these
+columns (older exports) read as entries without similar questions.
 
 Every row problem is collected with its spreadsheet row number (1-based, the header
 included) and raised together as :class:`FaqTableError`, so staff fix a file in one pass.
@@ -29,7 +33,7 @@ from .records import CATEGORY_LABELS, Chunk
 from .spreadsheet import read_workbook
 
 LANGUAGES = ("zh", "en")
-COLUMNS = ("id", "category", "question_zh", "answer_zh", "question_en", "answer_en")
+COLUMNS = ("id", "category", "question_zh", "answer_zh", "question_en", "answer_en", "similar_zh", "similar_en")
 TABLE_SUFFIXES = (".csv", ".xlsx")
 SHEET_NAMES = ("faq", "常见问题", "问答")  # preferred sheet names in a workbook (normalised)
 HEADER_SCAN_ROWS = 10  # a title line or two above the header is common in hand-made sheets
@@ -39,10 +43,16 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 @dataclass(frozen=True)
 class FaqText:
-    """One language version of an FAQ entry."""
+    """One language version of an FAQ entry.
+
+    ``similar``: other wordings of the question (相似问法), as residents ask it. Each is
+    embedded with the answer as one more vector of the entry, so a resident who words the
+    question differently still finds it (docs/benchmarks.md, "Similar questions").
+    """
 
     question: str
     answer: str
+    similar: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -85,16 +95,18 @@ def _header_aliases() -> Dict[str, str]:
         "question": ["question", "questions", "q", "问题", "问", "提问", "标准问题"],
         "answer": ["answer", "answers", "a", "答案", "回答", "答", "答复", "回复"],
         "language": ["language", "lang", "locale", "语言", "语种"],
+        "similar": ["similar", "similarquestions", "similarquestion", "相似问法", "相似问题", "相似问"],
     }
     for field, names in plain.items():
         aliases.update({_norm(n): field for n in names})
     lang_names = {"zh": ["zh", "cn", "chinese", "中文", "汉语", "简体中文"], "en": ["en", "english", "英文", "英语"]}
-    words = {"question": ["question", "问题", "问"], "answer": ["answer", "答案", "回答", "答"]}
+    words = {"question": ["question", "问题", "问"], "answer": ["answer", "答案", "回答", "答"],
+             "similar": ["similar", "similarquestions", "similarquestion", "相似问法", "相似问题", "相似问"]}
     for lang, lnames in lang_names.items():
         for field, fnames in words.items():
             for ln in lnames:
                 for fn in fnames:
-                    # question_zh, zh question, 中文问题, 问题(中文), 问题中文
+                    # question_zh, zh question, 中文问题, 问题(中文), 问题中文, similar questions (zh)
                     aliases[_norm(fn + ln)] = f"{field}_{lang}"
                     aliases[_norm(ln + fn)] = f"{field}_{lang}"
     return aliases
@@ -106,7 +118,8 @@ _LANG_VALUES = {
     **{_norm(v): "en" for v in ("en", "en-us", "en-gb", "english", "英文", "英语")},
 }
 _ACCEPTED = ("id/编号, category/类别/分类, and either question_zh/中文问题, answer_zh/中文答案, "
-             "question_en/英文问题, answer_en/英文答案, or question/问题, answer/答案/回答, language/语言")
+             "question_en/英文问题, answer_en/英文答案 (optional similar_zh/中文相似问法, similar_en/英文相似问法), "
+             "or question/问题, answer/答案/回答, language/语言 (optional similar/相似问法)")
 
 
 def _header_map(cells: Sequence[Any]) -> Dict[str, int]:
@@ -125,18 +138,22 @@ def _usable(fields: Dict[str, int]) -> bool:
     return any(f"question_{lang}" in fields and f"answer_{lang}" in fields for lang in LANGUAGES)
 
 
-def _columns_by_language(fields: Dict[str, int]) -> Dict[str, Tuple[Optional[int], Optional[int]]]:
-    """(question, answer) columns per language; the key "" means each row names (or implies) its language."""
-    bilingual = {lang: (fields.get(f"question_{lang}"), fields.get(f"answer_{lang}")) for lang in LANGUAGES}
-    has_bilingual = any(q is not None or a is not None for q, a in bilingual.values())
-    plain = (fields.get("question"), fields.get("answer"))
+_Columns = Tuple[Optional[int], Optional[int], Optional[int]]  # question, answer, similar
+
+
+def _columns_by_language(fields: Dict[str, int]) -> Dict[str, _Columns]:
+    """(question, answer, similar) columns per language; the key "" means each row names (or implies) its language."""
+    bilingual = {lang: (fields.get(f"question_{lang}"), fields.get(f"answer_{lang}"), fields.get(f"similar_{lang}"))
+                 for lang in LANGUAGES}
+    has_bilingual = any(q is not None or a is not None for q, a, _ in bilingual.values())
+    plain = (fields.get("question"), fields.get("answer"), fields.get("similar"))
     if not has_bilingual:
         return {"": plain}
-    # "问题, 答案, question_en, answer_en": the plain pair is the language without its own columns
-    missing = [lang for lang, (q, a) in bilingual.items() if q is None and a is None]
+    # "问题, 答案, question_en, answer_en": the plain columns are the language without its own
+    missing = [lang for lang, (q, a, _) in bilingual.items() if q is None and a is None]
     if (plain[0] is not None or plain[1] is not None) and len(missing) == 1:
-        bilingual[missing[0]] = plain
-    return {lang: cols for lang, cols in bilingual.items() if cols != (None, None)}
+        bilingual[missing[0]] = (plain[0], plain[1], bilingual[missing[0]][2] if plain[2] is None else plain[2])
+    return {lang: cols for lang, cols in bilingual.items() if cols[:2] != (None, None)}
 
 
 # ---------------------------------------------------------------- reading
@@ -211,6 +228,11 @@ def _clean(value: Any) -> str:
     return text
 
 
+def _similar(value: str) -> Tuple[str, ...]:
+    """The questions of a similar-questions cell: one per line, blank lines dropped."""
+    return tuple(line.strip() for line in value.split("\n") if line.strip())
+
+
 def _language(value: str) -> Optional[str]:
     return _LANG_VALUES.get(_norm(value))
 
@@ -251,10 +273,12 @@ def _parse_rows(rows: List[Tuple[int, List[Any]]], id_prefix: Optional[str] = No
             faq_id = f"{id_prefix}-{position}"
         texts: Dict[str, FaqText] = {}
         row_errors: List[str] = []
-        for lang, (q_col, a_col) in by_language.items():
-            question, answer = cell(cells, q_col), cell(cells, a_col)
+        for lang, (q_col, a_col, s_col) in by_language.items():
+            question, answer, similar = cell(cells, q_col), cell(cells, a_col), _similar(cell(cells, s_col))
             label = f" ({lang})" if lang else ""
             if not question and not answer:
+                if similar:
+                    row_errors.append(f"similar questions without a question and answer{label} / 有相似问法但缺少问题和答案")
                 continue
             if not question:
                 row_errors.append(f"answer without a question{label} / 有答案但缺少问题")
@@ -269,7 +293,7 @@ def _parse_rows(rows: List[Tuple[int, List[Any]]], id_prefix: Optional[str] = No
                 if row_lang is None:
                     row_errors.append(f"unknown language {raw!r}: use zh or en / 语言只能是 zh（中文）或 en（英文）")
                     continue
-            texts[row_lang] = FaqText(question, answer)
+            texts[row_lang] = FaqText(question, answer, similar)
         if not texts and not row_errors:
             row_errors.append("missing question and answer / 缺少问题和答案")
         errors.extend((number, msg) for msg in row_errors)
@@ -320,15 +344,17 @@ def _generated_id(category: str, counters: Dict[str, int], taken: set) -> str:
 def _row(entry: FaqEntry) -> List[str]:
     zh, en = entry.zh, entry.en
     values = [entry.faq_id, entry.category, zh.question if zh else "", zh.answer if zh else "",
-              en.question if en else "", en.answer if en else ""]
+              en.question if en else "", en.answer if en else "",
+              "\n".join(zh.similar) if zh else "", "\n".join(en.similar) if en else ""]
     return [str(v) if v is not None else "" for v in values]
 
 
 def write_faq_table(entries: Sequence[FaqEntry], fmt: str) -> bytes:
     """The entries as a bilingual table, ``fmt`` "csv" (UTF-8 with BOM) or "xlsx".
 
-    Columns: ``id, category, question_zh, answer_zh, question_en, answer_en``. The result
-    reads back with :func:`read_faq_table` to the same entries.
+    Columns: ``id, category, question_zh, answer_zh, question_en, answer_en, similar_zh,
+    similar_en`` (similar questions one per line in their cell). The result reads back with
+    :func:`read_faq_table` to the same entries.
     """
     fmt = (fmt or "").lower().lstrip(".")
     if fmt == "csv":
@@ -356,7 +382,7 @@ def _write_xlsx(entries: Sequence[FaqEntry]) -> bytes:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("FAQ")
-    for letter, width in zip("ABCDEF", (22, 14, 40, 60, 40, 60)):
+    for letter, width in zip("ABCDEFGH", (22, 14, 40, 60, 40, 60, 40, 40)):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
@@ -396,7 +422,8 @@ def entries_from_chunks(chunks: Iterable[Any]) -> List[FaqEntry]:
         entry = entries.setdefault(faq_id, FaqEntry(faq_id=faq_id, category=get("category") or ""))
         entry.category = entry.category or get("category") or ""
         if getattr(entry, get("language")) is None:
-            setattr(entry, get("language"), FaqText(question=get("title") or "", answer=get("text") or ""))
+            similar = tuple((get("extra") or {}).get("similar") or ())
+            setattr(entry, get("language"), FaqText(question=get("title") or "", answer=get("text") or "", similar=similar))
     return list(entries.values())
 
 
@@ -408,5 +435,6 @@ def chunks_from_entries(entries: Iterable[FaqEntry], source: str) -> List[Chunk]
             text = entry.text(lang)
             if text is not None:
                 out.append(Chunk(chunk_id=f"faq:{entry.faq_id}@{lang}", source=source, kind="faq", text=text.answer,
-                                 language=lang, title=text.question, category=entry.category, faq_id=entry.faq_id))
+                                 language=lang, title=text.question, category=entry.category, faq_id=entry.faq_id,
+                                 extra={"similar": list(text.similar)} if text.similar else {}))
     return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 
 @dataclass
@@ -36,12 +36,19 @@ class Chunk:
 
         An FAQ is embedded as one passage "question + answer": on the held-out
         set this beat a separate question vector ("query: question") and the
-        max of both (docs/benchmarks.md, RAG section).
+        max of both (docs/benchmarks.md, RAG section). Each similar wording of the
+        question (``extra["similar"]``) is one more passage of the same form, "wording +
+        answer": a vector of the same kind, so its cosine needs no offset against the others.
         """
         if self.kind == "faq":
-            return [f"passage: {self.title}\n{self.text}"]
+            return [f"passage: {q}\n{self.text}" for q in (self.title, *self.similar)]
         head = " ".join(x for x in (self.title, self.section, self.article) if x)
         return [f"passage: {head}\n{self.text}"]
+
+    @property
+    def similar(self) -> List[str]:
+        """Other wordings of an FAQ question (empty for documents)."""
+        return [str(q) for q in (self.extra or {}).get("similar") or () if str(q).strip()]
 
     def bm25_text(self) -> str:
         """Text indexed by BM25."""

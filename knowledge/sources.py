@@ -159,9 +159,14 @@ def _faq_chunks(path: Path, data: object) -> List[Chunk]:
         question, answer = str(row["question"]).strip(), str(row["answer"]).strip()
         lang = str(row.get("language") or defaults.get("language") or language_or(question + answer))
         faq_id = str(row.get("id") or f"{path.stem}-{i + 1}")
+        similar = row.get("similar") or []
+        if not isinstance(similar, list) or not all(isinstance(q, (str, int, float)) for q in similar):
+            raise SourceError(f"{path}: entry {i + 1} ('{faq_id}'): 'similar' must be a list of questions")
+        similar = list(dict.fromkeys(str(q).strip() for q in similar if str(q).strip() and str(q).strip() != question))
         chunks.append(Chunk(
             chunk_id=f"faq:{faq_id}@{lang}", source=str(path), kind="faq", text=answer, language=lang,
             title=question, category=str(row.get("category") or defaults.get("category") or ""), faq_id=faq_id,
+            extra={"similar": similar} if similar else {},
         ))
     ids = [c.chunk_id for c in chunks]
     dup = {x for x in ids if ids.count(x) > 1}

@@ -68,7 +68,10 @@ def faq_yaml(record: FaqRecord) -> bytes:
     for lang in ("zh", "en"):
         text = getattr(record, lang)
         if text is not None:
-            entries.append({"id": record.faq_id, "language": lang, "question": text.question, "answer": text.answer})
+            entry = {"id": record.faq_id, "language": lang, "question": text.question, "answer": text.answer}
+            if text.similar:
+                entry["similar"] = list(text.similar)
+            entries.append(entry)
     data = {"category": record.category, "entries": entries}
     head = f"# FAQ {record.faq_id} (written from the desk's content store; edits here are overwritten)\n"
     return (head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)).encode("utf-8")

@@ -8,7 +8,9 @@ from bot.web.openapi import B, I, N, S, describe, obj, op, path_param, query, re
 
 TAG = "knowledge"
 _ARRAY = lambda schema: {"type": "array", "items": schema}  # noqa: E731
-_NULLABLE_TEXT = {"type": "object", "nullable": True, "properties": {"question": S, "answer": S}}
+_SIMILAR = {"type": "array", "maxItems": 30, "items": S,
+            "description": "other wordings of the question (相似问法); optional, a list (not a string)"}
+_NULLABLE_TEXT = {"type": "object", "nullable": True, "properties": {"question": S, "answer": S, "similar": _SIMILAR}}
 
 
 def _file_download(summary: str) -> Dict[str, Any]:
@@ -42,8 +44,9 @@ def _paths() -> Tuple[Dict[str, Any], Dict[str, Any]]:
             "post": op("Add an FAQ entry (at least one language; faq_id generated from the category when missing)",
                        entry, request=entry_body, errors=(400, *editor, 409, 415), tag=TAG),
         },
-        "/api/kb/faq/export": {"get": _file_download("Every FAQ entry as a table: id, category, question_zh, "
-                                                     "answer_zh, question_en, answer_en")},
+        "/api/kb/faq/export": {"get": _file_download(
+            "Every FAQ entry as a table: id, category, question_zh, answer_zh, question_en, answer_en, "
+            "similar_zh, similar_en (similar questions, one per line in the cell)")},
         "/api/kb/faq/import": {"post": op(
             "Import a CSV (UTF-8 or GBK) or XLSX FAQ table, headers in Chinese or English; mode merge (default) "
             "or replace; any bad row: 400 with every row's problem and nothing changes",

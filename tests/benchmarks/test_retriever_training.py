@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import retriever_training as rt  # noqa: E402
 
-PARAPHRASES = ROOT / "knowledge" / "training" / "faq_paraphrases.yaml"
+SOURCES = ROOT / "knowledge" / "sources"
 
 
 def _norm(text: str) -> str:
@@ -33,7 +33,7 @@ def _evaluated_wordings() -> List[str]:
 
 
 def test_paraphrases_name_real_faq_entries_in_both_languages() -> None:
-    items = yaml.safe_load(PARAPHRASES.read_text(encoding="utf-8"))
+    items = rt.faq_similar(SOURCES)
     ids = {lang: {e["id"] for e in yaml.safe_load((ROOT / "knowledge" / "sources" / f"faq_{lang}.yaml")
                                                    .read_text(encoding="utf-8"))["entries"]} for lang in ("zh", "en")}
     assert items and all(x["lang"] in ("zh", "en") and x["faq"] in ids[x["lang"]] for x in items)
@@ -43,25 +43,23 @@ def test_paraphrases_name_real_faq_entries_in_both_languages() -> None:
 
 def test_no_evaluated_wording_is_trained_on() -> None:
     evaluated = _evaluated_wordings()
-    close = [x["q"] for x in yaml.safe_load(PARAPHRASES.read_text(encoding="utf-8"))
+    close = [x["q"] for x in rt.faq_similar(SOURCES)
              if any(difflib.SequenceMatcher(None, _norm(x["q"]), e).ratio() >= 0.8 for e in evaluated)]
     assert close == []
 
 
 def _chunk(chunk_id: str, lang: str, kind: str = "faq") -> SimpleNamespace:
-    return SimpleNamespace(chunk_id=chunk_id, language=lang, kind=kind)
+    return SimpleNamespace(chunk_id=chunk_id, language=lang, kind=kind, embed_texts=lambda: [f"passage: {chunk_id}"])
 
 
-def test_paraphrase_rows_point_at_their_faq_among_the_language_s_chunks(tmp_path: Path) -> None:
+def test_paraphrase_rows_point_at_their_faq_among_the_language_s_chunks() -> None:
     chunks = [_chunk("faq:a@zh", "zh"), _chunk("doc:x#1", "zh", "doc"), _chunk("faq:b@zh", "zh"), _chunk("faq:a@en", "en")]
     vectors = np.eye(4, dtype="float32")
     stored = SimpleNamespace(chunks=chunks, vectors=vectors, rows=np.arange(4))
-    path = tmp_path / "p.yaml"
-    path.write_text('- {faq: b, lang: zh, q: "乙"}\n- {faq: a, lang: en, q: "a?"}\n- {faq: gone, lang: zh, q: "丙"}\n',
-                    encoding="utf-8")
+    path = [{"faq": "b", "lang": "zh", "q": "乙"}, {"faq": "a", "lang": "en", "q": "a?"}, {"faq": "gone", "lang": "zh", "q": "丙"}]
     rows = rt.paraphrase_rows(path, stored)
     assert [(r["q"], r["gold"], len(r["passages"])) for r in rows] == [("乙", 2, 3), ("a?", 0, 1)]
-    assert np.array_equal(rows[0]["passages"][2], vectors[2])
+    assert np.array_equal(rows[0]["passages"][2], vectors[2]) and rows[0]["texts"][2] == "faq:b@zh"
     faq_only = rt.paraphrase_rows(path, stored, faq_only=True)
     assert [(r["gold"], len(r["passages"])) for r in faq_only] == [(1, 2), (0, 1)]
 

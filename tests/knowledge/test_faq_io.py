@@ -147,9 +147,63 @@ def test_written_table_reads_back_to_the_same_entries(fmt: str) -> None:
     assert write_faq_table([], fmt) and read_faq_table(f"faq.{fmt}", write_faq_table([], fmt)) == []
 
 
+SIMILAR = [
+    FaqEntry("fees-rate", "fees",
+             FaqText("物业费怎么收？", "每月每平方米2.5元。", ("物业费多少钱一平？", "=物业费标准是多少？")),
+             FaqText("How are fees charged?", "CNY 2.5 per m².", ("What is the service charge?",))),
+    FaqEntry("zh-only", "", FaqText("快递放哪里？", "放在驿站。", ("快递柜在哪",)), None),
+    FaqEntry("plain", "pets", FaqText("可以养狗吗？", "可以。"), FaqText("Can I keep a dog?", "Yes.")),
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_similar_questions_round_trip_one_per_line(fmt: str) -> None:
+    data = write_faq_table(SIMILAR, fmt)
+    assert read_faq_table(f"faq.{fmt}", data) == SIMILAR
+    if fmt == "csv":
+        text = data.decode("utf-8-sig")
+        assert '"\'=物业费标准是多少？' not in text  # only a cell's first line could start a formula
+        assert '"物业费多少钱一平？\n=物业费标准是多少？"' in text
+    else:
+        ws = load_workbook(io.BytesIO(data)).active
+        assert ws["G2"].value == "物业费多少钱一平？\n=物业费标准是多少？" and ws["H2"].value == "What is the service charge?"
+        assert ws["G4"].value in (None, "")
+
+
+def test_tables_without_similar_columns_still_read() -> None:
+    # an export from before similar questions existed
+    old = ("\ufeffid,category,question_zh,answer_zh,question_en,answer_en\r\n"
+           "gym,facilities,健身房几点开门？,每天6:00-22:00。,When does the gym open?,6:00-22:00 daily.\r\n")
+    (entry,) = read_faq_table("faq.csv", old.encode())
+    assert entry.zh == FaqText("健身房几点开门？", "每天6:00-22:00。") and entry.zh.similar == () and entry.en.similar == ()
+    # headers in other spellings; blank lines and spaces around each question are dropped
+    data = _xlsx({"FAQ": [
+        ["编号", "中文问题", "中文答案", "相似问法（中文）", "英文问题", "英文答案", "Similar questions (EN)"],
+        ["gym", "健身房几点开门？", "每天6:00-22:00。", " 健身房开放时间\n\n 几点能去健身 ", "When does the gym open?",
+         "6:00-22:00 daily.", None],
+    ]})
+    (entry,) = read_faq_table("faq.xlsx", data)
+    assert entry.zh.similar == ("健身房开放时间", "几点能去健身") and entry.en.similar == ()
+
+
+def test_one_language_rows_take_a_plain_similar_column() -> None:
+    text = ("编号,问题,答案,相似问法,语言\n"
+            'gym,健身房几点开门？,每天6:00-22:00。,"健身房开放时间\n几点能去健身",zh\n'
+            "gym,When does the gym open?,6:00-22:00 daily.,Gym opening hours,en\n"
+            "pool,泳池开放吗？,夏季开放。,,zh\n")
+    gym, pool = read_faq_table("faq.csv", text.encode("gbk"))
+    assert gym.zh.similar == ("健身房开放时间", "几点能去健身") and gym.en.similar == ("Gym opening hours",)
+    assert pool.zh == FaqText("泳池开放吗？", "夏季开放。")
+    # similar questions need the question and answer of their language
+    with pytest.raises(FaqTableError) as info:
+        read_faq_table("faq.csv", "id,question,answer,similar\nx,,,另一种问法\n".encode())
+    (row, message), = info.value.rows
+    assert row == 2 and "similar questions without a question" in message
+
+
 def test_csv_export_opens_in_excel() -> None:
     data = write_faq_table(TRICKY, "csv")
-    assert data.startswith(b"\xef\xbb\xbfid,category,question_zh,answer_zh,question_en,answer_en\r\n")
+    assert data.startswith(b"\xef\xbb\xbfid,category,question_zh,answer_zh,question_en,answer_en,similar_zh,similar_en\r\n")
     text = data.decode("utf-8-sig")
     assert "'=1+1" in text and "'+86" in text and "'@front" in text  # Excel would run these as formulas
 
@@ -157,7 +211,8 @@ def test_csv_export_opens_in_excel() -> None:
 def test_xlsx_export_has_a_bold_header_and_no_formulas() -> None:
     ws = load_workbook(io.BytesIO(write_faq_table(TRICKY, "xlsx"))).active
     header = [c for c in ws[1]]
-    assert [c.value for c in header] == ["id", "category", "question_zh", "answer_zh", "question_en", "answer_en"]
+    assert [c.value for c in header] == ["id", "category", "question_zh", "answer_zh", "question_en", "answer_en",
+                                         "similar_zh", "similar_en"]
     assert all(c.font.b for c in header)
     assert ws["C3"].value == "=1+1 是什么？" and ws["C3"].data_type == "s"
     # a control character pasted from Word would make openpyxl refuse the whole export
@@ -172,7 +227,7 @@ def test_entries_from_chunks_groups_the_demo_faq_by_id() -> None:
     assert len(entries) == 49 and all(e.zh and e.en for e in entries)
     first = entries[0]
     assert first.faq_id == chunks[0].faq_id and first.category == chunks[0].category
-    assert first.zh == FaqText(chunks[0].title, chunks[0].text)
+    assert first.zh == FaqText(chunks[0].title, chunks[0].text, tuple(chunks[0].extra.get("similar", ())))
     # the desk's export of the demo reads back unchanged
     assert read_faq_table("faq.xlsx", write_faq_table(entries, "xlsx")) == entries
     assert entries_from_chunks([c.to_dict() for c in chunks]) == entries

@@ -123,3 +123,38 @@ def test_ingest_writes_index_and_reembeds_only_changed_files(sources: Path, tmp_
     assert changed["embedded_chunks"] == 1 and changed["reused_files"] == 6
     texts = [c.text for c in store.read(index_dir).chunks]
     assert "Water tanks are cleaned every autumn." in texts and not any("spring" in t for t in texts)
+
+
+def test_similar_questions_are_more_vectors_of_their_faq_entry(tmp_path: Path, embed_model_dir: Path) -> None:
+    """A resident who words the question like a similar question finds the entry; a bad
+    ``similar`` field is refused with the entry named."""
+    from knowledge.embedding import get_embedder
+    from knowledge.ingest import ingest
+    from knowledge.retrieval import Retriever
+
+    (tmp_path / "src").mkdir()
+    entries = [{"id": "hours", "question": "What are the opening hours of the Service Centre?",
+                "answer": "The Service Centre is open 8:30-18:00 every day.",
+                "similar": ["When does the management office shut?", "When does the management office shut?", "  "]},
+               {"id": "moving", "question": "Do I need to tell the office before moving?",
+                "answer": "Register your move one day ahead; moving hours are 8:00-18:00."}]
+    (tmp_path / "src" / "faq.json").write_text(json.dumps({"language": "en", "entries": entries}), encoding="utf-8")
+    chunks = load_chunks(tmp_path / "src" / "faq.json")
+    assert chunks[0].similar == ["When does the management office shut?"] and chunks[1].similar == []
+    assert chunks[0].embed_texts() == ["passage: What are the opening hours of the Service Centre?\n"
+                                       "The Service Centre is open 8:30-18:00 every day.",
+                                       "passage: When does the management office shut?\n"
+                                       "The Service Centre is open 8:30-18:00 every day."]
+    out = ingest([str(tmp_path / "src")], tmp_path / "index", embed_model_dir, progress=False)
+    assert out["chunks"] == 2 and out["vectors"] == 3
+    stored = store.read(tmp_path / "index")
+    embedder = get_embedder(embed_model_dir)
+    qvec = embedder.query("When does the management office shut?")
+    hit = Retriever(stored, embedder, "vector").search("", k=1, qvec=qvec)[0]
+    first_vector = stored.vectors[list(stored.rows).index(0)]
+    assert hit.chunk.faq_id == "hours" and hit.dense > float(first_vector @ qvec) + 0.02  # scored by its own vector
+
+    (tmp_path / "bad.json").write_text(json.dumps([{"id": "x", "question": "q?", "answer": "a.", "similar": "q"}]),
+                                       encoding="utf-8")
+    with pytest.raises(SourceError, match="'x'.*similar"):
+        load_chunks(tmp_path / "bad.json")

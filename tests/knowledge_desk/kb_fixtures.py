@@ -57,12 +57,14 @@ def synthetic_index(paths: list, index_dir: Path, embed_model_dir: Path) -> Path
         own = load_chunks(path)
         chunks.extend(own)
         files[os.path.abspath(path)] = {"sha256": file_digest(path), "chunks": [c.chunk_id for c in own]}
-    vectors = np.random.default_rng(len(chunks)).normal(size=(len(chunks), 384)).astype("float32")
+    # One vector per embedded text, as ingest writes (an FAQ entry has one more per similar question).
+    rows = np.concatenate([np.full(len(c.embed_texts()), i, dtype="int32") for i, c in enumerate(chunks)])
+    vectors = np.random.default_rng(len(chunks)).normal(size=(len(rows), 384)).astype("float32")
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     manifest = {"format": store.FORMAT_VERSION, "embed_model": str(Path(embed_model_dir).resolve()), "dim": 384,
-                "index_type": "flat", "n_chunks": len(chunks), "n_vectors": len(chunks), "files": files,
+                "index_type": "flat", "n_chunks": len(chunks), "n_vectors": len(rows), "files": files,
                 "built_at": "2026-12-01T00:00:00Z"}
-    store.write(index_dir, store.StoredIndex(chunks, vectors, np.arange(len(chunks), dtype="int32"),
+    store.write(index_dir, store.StoredIndex(chunks, vectors, rows,
                                              [tokenize(c.bm25_text()) for c in chunks], manifest,
                                              build_index(vectors, "flat", use_gpu=False)))
     return index_dir

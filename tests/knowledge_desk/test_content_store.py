@@ -221,3 +221,33 @@ def test_customise_refuses_incomplete_answers_and_changes_nothing(kb_db) -> None
         with pytest.raises(ContentError):
             customise(content, {**_profile(), **change}, "admin")
     assert content.has_demo() and content.state().revision == 0 and content.state().profile is None
+
+
+def test_similar_questions_are_stored_checked_searched_and_staged(kb_db) -> None:  # type: ignore[no-untyped-def]
+    from knowledge.content import MAX_SIMILAR, entry_from_json
+    from knowledge.faq_io import chunks_from_entries
+    from knowledge.staging import faq_yaml
+
+    content = _store(kb_db)
+    content.ensure_seeded()
+    seeded = content.get_faq("fees-rate")  # the demo FAQ's similar questions survive seeding
+    assert len(seeded.zh.similar) >= 3 and len(seeded.en.similar) >= 3
+    entry = entry_from_json({"category": "parking",
+                             "zh": {"question": "充电桩在哪？", "answer": "地下车库B区。",
+                                    "similar": [" 哪里能给电动车充电 ", "充电桩在哪？", "", "哪里能给电动车充电"]}})
+    created = content.create_faq(entry, "wang")
+    assert created.zh.similar == ("哪里能给电动车充电",)  # trimmed; duplicates, blanks and the question dropped
+    assert created.to_dict()["zh"]["similar"] == ["哪里能给电动车充电"]
+    assert [e.faq_id for e in content.list_faq(q="电动车充电")[0]] == [created.faq_id]
+    revision = content.state().revision
+    for bad in ({"question": "q", "answer": "a", "similar": "一个问题"},
+                {"question": "q", "answer": "a", "similar": [f"问题{i}" for i in range(MAX_SIMILAR + 1)]},
+                {"question": "q", "answer": "a", "similar": [{"q": 1}]}):
+        with pytest.raises(ContentError):
+            content.update_faq(created.faq_id, entry_from_json({"category": "parking", "zh": bad}), "wang")
+    assert content.state().revision == revision and content.get_faq(created.faq_id).zh.similar == ("哪里能给电动车充电",)
+
+    staged = yaml.safe_load(faq_yaml(content.get_faq(created.faq_id)).decode("utf-8"))
+    assert staged["entries"][0]["similar"] == ["哪里能给电动车充电"]
+    [chunk] = chunks_from_entries([content.get_faq(created.faq_id).entry()], "desk")
+    assert chunk.similar == ["哪里能给电动车充电"] and len(chunk.embed_texts()) == 2

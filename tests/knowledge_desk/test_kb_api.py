@@ -146,6 +146,42 @@ def test_faq_entries_are_listed_created_edited_and_deleted(editor: Desk) -> None
     assert call(editor, "get", f"/api/kb/faq/{faq_id}").status_code == 404
 
 
+def test_similar_questions_are_stored_returned_exported_and_checked(editor: Desk) -> None:
+    category = f"gym{uuid.uuid4().hex[:6]}"
+    entry = {"category": category,
+             "zh": {"question": "健身房几点开门？", "answer": "每天6:00-22:00。",
+                    "similar": ["健身房开放时间", " 几点能去健身 ", "健身房几点开门？", ""]},
+             "en": {"question": "When does the gym open?", "answer": "6:00 to 22:00 every day."}}
+    created = call(editor, "post", "/api/kb/faq", entry)
+    assert created.status_code == 201, created.text
+    faq_id = created.json()["entry"]["faq_id"]
+    # trimmed, blank ones and the question itself dropped; a version without any has []
+    stored = call(editor, "get", f"/api/kb/faq/{faq_id}").json()["entry"]
+    assert stored["zh"]["similar"] == ["健身房开放时间", "几点能去健身"] and stored["en"]["similar"] == []
+
+    changed = {**entry, "en": {**entry["en"], "similar": ["Gym opening hours"]}}
+    edited = call(editor, "put", f"/api/kb/faq/{faq_id}", changed)
+    assert edited.status_code == 200 and edited.json()["entry"]["en"]["similar"] == ["Gym opening hours"]
+    stored = call(editor, "get", f"/api/kb/faq/{faq_id}").json()["entry"]
+    assert stored["en"]["similar"] == ["Gym opening hours"] and stored["zh"]["similar"] == ["健身房开放时间", "几点能去健身"]
+
+    # a string (not a list) or too many: 400, and nothing changes
+    for bad in ({**entry, "zh": {**entry["zh"], "similar": "健身房开放时间"}},
+                {**entry, "en": {**entry["en"], "similar": [f"Gym question {n}?" for n in range(31)]}}):
+        refused = call(editor, "put", f"/api/kb/faq/{faq_id}", bad)
+        assert refused.status_code == 400 and refused.json()["message"], refused.text
+        assert call(editor, "get", f"/api/kb/faq/{faq_id}").json()["entry"] == stored
+    refused = call(editor, "post", "/api/kb/faq", {**entry, "zh": {**entry["zh"], "similar": "健身房开放时间"}})
+    assert refused.status_code == 400
+    assert call(editor, "get", "/api/kb/faq", params={"category": category}).json()["total"] == 1
+
+    # the export carries them (similar_zh, similar_en: one per line)
+    exported = call(editor, "get", "/api/kb/faq/export", params={"format": "csv"})
+    (mine,) = [e for e in read_faq_table("faq.csv", exported.content) if e.faq_id == faq_id]
+    assert mine.zh.similar == ("健身房开放时间", "几点能去健身") and mine.en.similar == ("Gym opening hours",)
+    assert call(editor, "delete", f"/api/kb/faq/{faq_id}").json() == {"ok": True}
+
+
 def test_the_faq_exports_and_imports_as_csv_and_xlsx(editor: Desk) -> None:
     for fmt, mime in (("csv", "text/csv"), ("xlsx", "spreadsheetml")):
         exported = call(editor, "get", "/api/kb/faq/export", params={"format": fmt})

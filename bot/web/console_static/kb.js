@@ -41,6 +41,7 @@
       kb_import_done: "导入完成：新增 {c}，更新 {u}，删除 {d}。", kb_import_errors: "文件有错误，什么都没有改：",
       kb_row: "第 {n} 行", kb_pick_file: "请先选择文件。", kb_confirm_replace: "替换会删除文件中没有的所有问答条目，确定吗？",
       kb_question: "问题", kb_answer: "答案", kb_id: "编号", kb_id_auto: "留空则自动生成",
+      kb_similar: "相似问法（每行一个）", kb_similar_hint: "居民可能的其他问法，帮助找到这条问答", kb_similar_count: "相似问法 {n} 个",
       kb_missing_lang: "（无）", kb_demo_tag: "演示", kb_no_faq: "没有符合条件的问答",
       save: "保存", cancel: "取消", edit: "编辑", delete: "删除", close: "关闭",
       kb_saved: "已保存。", kb_reindex_hint: "点击上方“重新索引”后居民即可得到新答案。",
@@ -97,6 +98,8 @@
       kb_import_done: "Imported: {c} created, {u} updated, {d} deleted.", kb_import_errors: "The file has errors; nothing was changed:",
       kb_row: "row {n}", kb_pick_file: "Choose a file first.", kb_confirm_replace: "Replace deletes every entry that is not in the file. Continue?",
       kb_question: "Question", kb_answer: "Answer", kb_id: "ID", kb_id_auto: "empty: generated",
+      kb_similar: "Similar questions (one per line)", kb_similar_hint: "Other ways residents ask this; they help find the entry",
+      kb_similar_count: "{n} similar question(s)",
       kb_missing_lang: "(none)", kb_demo_tag: "demo", kb_no_faq: "No entries match",
       save: "Save", cancel: "Cancel", edit: "Edit", delete: "Delete", close: "Close",
       kb_saved: "Saved.", kb_reindex_hint: "Re-index (above) to give residents the new answer.",
@@ -348,7 +351,9 @@
   }
   function qaCell(text) {
     if (!text) return el("td", { class: "muted kb-qa" }, t("kb_missing_lang"));
-    return el("td", { class: "kb-qa" }, el("div", { class: "kb-q" }, text.question), el("div", { class: "kb-a", title: text.answer }, text.answer));
+    const similar = text.similar || [];
+    return el("td", { class: "kb-qa" }, el("div", { class: "kb-q" }, text.question), el("div", { class: "kb-a", title: text.answer }, text.answer),
+      similar.length ? el("div", { class: "muted kb-similar-count", title: similar.join("\n") }, fill("kb_similar_count", { n: similar.length })) : "");
   }
   function renderFaq() {
     const { entries, total, offset } = { ...st.faq };
@@ -371,8 +376,12 @@
     return el("fieldset", { class: "kb-lang" },
       el("legend", {}, tr(lang === "zh" ? "kb_zh" : "kb_en")),
       el("label", {}, tr("kb_question"), el("input", { id: `kb-ed-${lang}-q`, lang, value: question })),
-      el("label", {}, tr("kb_answer"), el("textarea", { id: `kb-ed-${lang}-a`, lang, rows: 5 }, text ? text.answer : "")));
+      el("label", {}, tr("kb_answer"), el("textarea", { id: `kb-ed-${lang}-a`, lang, rows: 5 }, text ? text.answer : "")),
+      el("label", {}, tr("kb_similar"), el("textarea", { id: `kb-ed-${lang}-s`, lang, rows: 3, placeholder: t("kb_similar_hint") },
+        text && text.similar ? text.similar.join("\n") : "")));
   }
+  // one similar question per line: trimmed, blank lines dropped
+  const lines = (text) => text.split("\n").map((line) => line.trim()).filter(Boolean);
   function openEditor(entry, prefill) {
     st.editing = entry ? entry.faq_id : null;
     if (!prefill) st.answering = null;
@@ -408,7 +417,7 @@
     if (!st.editing && id) body.faq_id = id;
     for (const lang of ["zh", "en"]) {
       const question = val(`#kb-ed-${lang}-q`).trim(), answer = val(`#kb-ed-${lang}-a`).trim();
-      if (question && answer) body[lang] = { question, answer };
+      if (question && answer) body[lang] = { question, answer, similar: lines(val(`#kb-ed-${lang}-s`)) };
       else if (question || answer) return say(result, t("kb_need_both") + t(lang === "zh" ? "kb_zh" : "kb_en"), "error");
     }
     if (!body.category) return say(result, t("kb_need_category"), "error");
