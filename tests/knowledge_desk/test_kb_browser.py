@@ -285,6 +285,7 @@ async def test_similar_questions_typed_in_the_editor_are_saved(page: Browser, de
     await page.evaluate(f"{row}.querySelector('.kb-edit').click()")
     await page.wait_for(visible("#kb-faq-editor #kb-ed-zh-s"))
     assert await page.evaluate("document.querySelector('#kb-ed-zh-s').value") == "哪里可以洗衣服\n洗衣房在哪"
+    await screenshot(page, "faq-editor-similar")
     await page.evaluate("(() => { const s = document.querySelector('#kb-ed-zh-s'); s.focus(); s.setSelectionRange(s.value.length, s.value.length); })()")
     await page.send("Input.insertText", text="\n洗衣机怎么用")
     await click(page, "#kb-ed-save")
