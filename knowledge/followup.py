@@ -267,7 +267,9 @@ class FollowupResolver:
         pool = max(self.cfg.top_k, SUBSTITUTION_POOL)
         plain = retriever.search(text, k=self.cfg.top_k, language=lang, qvec=v_msg)
         prev = retriever.search(context.question, k=1, language=lang, qvec=v_prev)
-        ctx_hits = retriever.search(query, k=pool, language=lang, qvec=v_query)
+        # The joined query is scored on each entry's own passage: a similar question matches it on
+        # the follow-up's one new word and takes it to another topic (Retriever.search).
+        ctx_hits = retriever.search(query, k=pool, language=lang, qvec=v_query, primary_only=True)
         best = lambda hits: hits[0].dense if hits else 0.0  # noqa: E731
         threshold = self.answerer.abstain_below(lang)  # can the base answer it (measured on the base)
         # Does the message stand on its own: tuned on the fixed scale with the follow-up dev

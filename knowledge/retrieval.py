@@ -68,6 +68,8 @@ class Retriever:
         for row, i in enumerate(stored.rows):
             rows_of.setdefault(int(i), []).append(row)
         self._rows = {i: np.asarray(rows) for i, rows in rows_of.items()}
+        #: Each chunk's first vector: an FAQ's "question + answer", not its similar questions'.
+        self._primary = {int(rows[0]) for rows in rows_of.values()}
         self._index_of = {c.chunk_id: i for i, c in enumerate(stored.chunks)}
 
     def cosine(self, chunk_id: str, qvec: np.ndarray) -> Optional[float]:
@@ -77,12 +79,18 @@ class Retriever:
         return float(np.max(self.stored.vectors[rows] @ qvec)) if rows is not None and len(rows) else None
 
     def search(self, question: str, k: int = 5, mode: Optional[str] = None, language: Optional[str] = None,
-               qvec: Optional[np.ndarray] = None) -> List[Hit]:
-        """Top-k chunks for ``question``; same-language chunks first when ``language`` is given."""
+               qvec: Optional[np.ndarray] = None, primary_only: bool = False) -> List[Hit]:
+        """Top-k chunks for ``question``; same-language chunks first when ``language`` is given.
+
+        ``primary_only``: score each chunk by its first vector alone, not by an FAQ's similar
+        questions (for a composite query such as a follow-up joined to the previous
+        question, which a short similar question matches on one word: "物业几点下班？周末呢？"
+        found the renovation entry's "周末能装修吗").
+        """
         mode = mode or self.mode
         if qvec is None:
             qvec = self.embedder.query(question)
-        dense = self._dense_scores(qvec)          # chunk -> cosine, for the vector candidates
+        dense = self._dense_scores(qvec, primary_only)  # chunk -> cosine, for the vector candidates
         ranked: Dict[int, float] = {}
         bm25_scores: Dict[int, float] = {}
         if mode in ("vector", "hybrid"):
@@ -105,7 +113,7 @@ class Retriever:
             hits.append(Hit(self.stored.chunks[i], float(ranked[i]), cos, bm25_scores.get(i, 0.0)))
         return hits
 
-    def _dense_scores(self, qvec: np.ndarray) -> Dict[int, float]:
+    def _dense_scores(self, qvec: np.ndarray, primary_only: bool = False) -> Dict[int, float]:
         n_rows = len(self.stored.rows)
         if not n_rows:
             return {}
@@ -114,7 +122,7 @@ class Retriever:
         scores, ids = faiss_search(self.stored.faiss_index, qvec, min(n_rows, wanted))
         best: Dict[int, float] = {}
         for s, row in zip(scores[0], ids[0]):
-            if row < 0:
+            if row < 0 or (primary_only and int(row) not in self._primary):
                 continue
             i = int(self.stored.rows[row])
             if s > best.get(i, -2.0):

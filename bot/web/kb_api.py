@@ -123,7 +123,7 @@ async def _streamed_json(request: Request) -> Union[Dict[str, Any], HTTPResponse
         parts.append(chunk)
     try:
         data = json.loads(b"".join(parts) or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" nested past the parser's depth
         return error(400, "bad_json", "Send a JSON object {\"filename\": ..., \"content_base64\": ...} / 请求体不是 JSON")
     if not isinstance(data, dict):
         return error(400, "bad_json", "Send a JSON object {\"filename\": ..., \"content_base64\": ...} / 请求体不是 JSON 对象")
