@@ -153,6 +153,8 @@ def test_similar_questions_are_more_vectors_of_their_faq_entry(tmp_path: Path, e
     hit = Retriever(stored, embedder, "vector").search("", k=1, qvec=qvec)[0]
     first_vector = stored.vectors[list(stored.rows).index(0)]
     assert hit.chunk.faq_id == "hours" and hit.dense > float(first_vector @ qvec) + 0.02  # scored by its own vector
+    own_passage = Retriever(stored, embedder, "vector").search("", k=2, qvec=qvec, primary_only=True)
+    assert {h.chunk.faq_id: round(h.dense, 4) for h in own_passage}["hours"] == round(float(first_vector @ qvec), 4)
 
     (tmp_path / "bad.json").write_text(json.dumps([{"id": "x", "question": "q?", "answer": "a.", "similar": "q"}]),
                                        encoding="utf-8")
