@@ -499,9 +499,8 @@ def part_rerank(args) -> Dict:
     paraphrases = rt.paraphrase_rows(rt.faq_similar(ROOT / "knowledge" / "sources"), stored)
     for r, v in zip(paraphrases, encode([f"query: {r['q']}" for r in paraphrases])):
         r["qv"] = v
-    groups = (ce.training_groups(dstc11, [r["texts"] for r in dstc11], args.rerank_negatives + 1)
-              + ce.training_groups(paraphrases, [r["texts"] for r in paraphrases], args.rerank_negatives + 1))
-    dstc10_groups = ce.top_groups(dstc10, [r["texts"] for r in dstc10], k)
+    groups = ce.groups(dstc11 + paraphrases, args.rerank_negatives + 1, train=True)
+    dstc10_groups = ce.groups(dstc10, k)
 
     def own_groups(name: str) -> Dict[str, List[Dict]]:
         out: Dict[str, List[Dict]] = {"zh": [], "en": []}
@@ -523,13 +522,12 @@ def part_rerank(args) -> Dict:
     out: Dict = {"k": k, "train_groups": len(groups), "dstc11_groups": len(dstc11), "paraphrases": len(paraphrases),
                  "dstc10_turns": len(dstc10_groups), "baseline": evaluate(), "runs": []}
     print(f"  baseline {out['baseline']}", flush=True)
-    for trainable, lr in ((args.rerank_trainable, args.rerank_lr),):
-        model = ce.Reranker(model_dir, layers=args.rerank_layers, trainable=trainable)
-        print(f"  reranker: {args.rerank_layers} layers ({trainable} trained), lr {lr}, bound {model.bound}, "
-              f"{len(groups)} groups of {args.rerank_negatives + 1}", flush=True)
-        history = model.train(groups, args.rerank_epochs, lr, args.rerank_negatives, lambda: evaluate(model))
-        out["runs"].append({"layers": args.rerank_layers, "trainable": trainable, "bound": model.bound, "lr": lr,
-                            "negatives": args.rerank_negatives, "history": history})
+    model = ce.Reranker(model_dir, layers=args.rerank_layers, trainable=args.rerank_trainable)
+    print(f"  reranker: {args.rerank_layers} layers ({args.rerank_trainable} trained), lr {args.rerank_lr}, "
+          f"bound {model.bound}, {len(groups)} groups of {args.rerank_negatives + 1}", flush=True)
+    history = model.train(groups, args.rerank_epochs, args.rerank_lr, args.rerank_negatives, lambda: evaluate(model))
+    out["runs"].append({"layers": args.rerank_layers, "trainable": args.rerank_trainable, "bound": model.bound,
+                        "lr": args.rerank_lr, "negatives": args.rerank_negatives, "history": history})
     return out
 
 

@@ -103,27 +103,21 @@ class Reranker:
         return history
 
 
-def top_groups(rows: Sequence[Dict], texts: Sequence[Sequence[str]], k: int) -> List[Dict]:
-    """Each row's ``k`` best candidates by cosine (the gold among them when it is a row's
-    ``gold``), as {q, texts, cosines, gold} with ``gold`` an index into the group or None."""
+def groups(rows: Sequence[Dict], k: int, train: bool = False) -> List[Dict]:
+    """Each row's ``k`` best candidates by cosine as {q, texts, cosines, gold}, ``gold`` an index
+    into the group or None (missed). ``train``: rows without a gold are left out and the gold
+    always joins the group, in place of the k-th candidate."""
     out = []
-    for r, t in zip(rows, texts):
-        cos = r["passages"] @ r["qv"]
-        top = list(np.argsort(-cos)[:k])
-        gold = top.index(r["gold"]) if r["gold"] in top else None
-        out.append({"q": r["q"], "texts": [t[i] for i in top], "cosines": cos[top], "gold": gold, "all_gold": r["gold"]})
-    return out
-
-
-def training_groups(rows: Sequence[Dict], texts: Sequence[Sequence[str]], k: int) -> List[Dict]:
-    """Like :func:`top_groups`, but the gold is always in the group (it replaces the k-th)."""
-    out = []
-    for r, t in zip(rows, texts):
-        if r["gold"] is None:
+    for r in rows:
+        if train and r["gold"] is None:
             continue
         cos = r["passages"] @ r["qv"]
-        top = [i for i in np.argsort(-cos) if i != r["gold"]][:k - 1] + [r["gold"]]
-        out.append({"q": r["q"], "texts": [t[i] for i in top], "cosines": cos[top], "gold": len(top) - 1})
+        if train:
+            top = [i for i in np.argsort(-cos) if i != r["gold"]][:k - 1] + [r["gold"]]
+        else:
+            top = list(np.argsort(-cos)[:k])
+        out.append({"q": r["q"], "texts": [r["texts"][i] for i in top], "cosines": cos[top],
+                    "gold": top.index(r["gold"]) if r["gold"] in top else None})
     return out
 
 

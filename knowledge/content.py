@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from .config import KnowledgeConfig, load_config
 from .content_tables import (MAX_CATEGORY, MAX_FILENAME, MAX_ID, STATE_ROW, kb_content_state, kb_documents, kb_faq,
                              metadata)
-from .faq_io import FaqEntry, FaqText
+from .faq_io import FaqEntry, FaqText, clean_similar
 from .tables import ensure_schema, get_engine
 
 #: Document kinds the desk accepts, by file suffix.
@@ -242,15 +242,12 @@ def check_similar(similar: Any, lang: str, question: str) -> Tuple[str, ...]:
     """Other wordings of ``question``: each a short question, duplicates and the question itself dropped."""
     if isinstance(similar, str) or not isinstance(similar, (list, tuple)):
         raise ContentError(f"similar ({lang}) must be a list of questions / 相似问法须为问题列表")
-    out: List[str] = []
-    for value in similar:
-        text = clean_text(value, f"similar question ({lang})", MAX_QUESTION) if value not in (None, "") else ""
-        if text and text != question and text not in out:
-            out.append(text)
+    out = clean_similar((clean_text(v, f"similar question ({lang})", MAX_QUESTION) for v in similar
+                         if v not in (None, "")), question)
     if len(out) > MAX_SIMILAR:
         raise ContentError(f"at most {MAX_SIMILAR} similar questions per language ({lang}: {len(out)}) / "
                            f"每种语言最多 {MAX_SIMILAR} 个相似问法")
-    return tuple(out)
+    return out
 
 
 def entry_from_json(data: Dict[str, Any], faq_id: Optional[str] = None) -> FaqEntry:
@@ -267,9 +264,7 @@ def entry_from_json(data: Dict[str, Any], faq_id: Optional[str] = None) -> FaqEn
         if (question in (None, "") and answer in (None, "")):
             texts[lang] = None  # an empty language column in the editor: no version in that language
             continue
-        if not isinstance(similar, list):
-            raise ContentError(f"{lang}.similar must be a list of questions / 相似问法须为问题列表")
-        texts[lang] = FaqText(question, answer, tuple(similar))  # type: ignore[arg-type]  (checked by check_entry)
+        texts[lang] = FaqText(question, answer, similar)  # type: ignore[arg-type]  (checked by check_entry)
     return FaqEntry(faq_id=faq_id if faq_id is not None else data.get("faq_id"),  # type: ignore[arg-type]
                     category=data.get("category"), zh=texts["zh"], en=texts["en"])  # type: ignore[arg-type]
 

@@ -228,9 +228,22 @@ def _clean(value: Any) -> str:
     return text
 
 
-def _similar(value: str) -> Tuple[str, ...]:
-    """The questions of a similar-questions cell: one per line, blank lines dropped."""
-    return tuple(line.strip() for line in value.split("\n") if line.strip())
+def clean_similar(values: Iterable[Any], question: str) -> Tuple[str, ...]:
+    """Similar questions as stored: stripped, in order, without blanks, repeats or ``question`` itself.
+
+    The one normalisation for every way in (FAQ files, tables, the desk's API).
+    """
+    out: "OrderedDict[str, None]" = OrderedDict()
+    for value in values:
+        text = str(value).strip()
+        if text and text != question.strip():
+            out[text] = None
+    return tuple(out)
+
+
+def _similar(value: str, question: str) -> Tuple[str, ...]:
+    """The questions of a similar-questions cell: one per line."""
+    return clean_similar(value.split("\n"), question)
 
 
 def _language(value: str) -> Optional[str]:
@@ -274,7 +287,8 @@ def _parse_rows(rows: List[Tuple[int, List[Any]]], id_prefix: Optional[str] = No
         texts: Dict[str, FaqText] = {}
         row_errors: List[str] = []
         for lang, (q_col, a_col, s_col) in by_language.items():
-            question, answer, similar = cell(cells, q_col), cell(cells, a_col), _similar(cell(cells, s_col))
+            question, answer = cell(cells, q_col), cell(cells, a_col)
+            similar = _similar(cell(cells, s_col), question)
             label = f" ({lang})" if lang else ""
             if not question and not answer:
                 if similar:

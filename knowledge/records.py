@@ -48,7 +48,7 @@ class Chunk:
     @property
     def similar(self) -> List[str]:
         """Other wordings of an FAQ question (empty for documents)."""
-        return [str(q) for q in (self.extra or {}).get("similar") or () if str(q).strip()]
+        return list((self.extra or {}).get("similar") or ())
 
     def bm25_text(self) -> str:
         """Text indexed by BM25."""

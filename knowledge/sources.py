@@ -18,7 +18,7 @@ from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 import yaml
 
 from .chunking import MAX_CHARS, Passage, chunk_markdown, chunk_plain, chunk_sections, join_lines, split_long
-from .faq_io import FaqTableError, chunks_from_entries, read_faq_table
+from .faq_io import FaqTableError, chunks_from_entries, clean_similar, read_faq_table
 from .lang import language_or
 from .records import Chunk
 
@@ -162,7 +162,7 @@ def _faq_chunks(path: Path, data: object) -> List[Chunk]:
         similar = row.get("similar") or []
         if not isinstance(similar, list) or not all(isinstance(q, (str, int, float)) for q in similar):
             raise SourceError(f"{path}: entry {i + 1} ('{faq_id}'): 'similar' must be a list of questions")
-        similar = list(dict.fromkeys(str(q).strip() for q in similar if str(q).strip() and str(q).strip() != question))
+        similar = list(clean_similar(similar, question))
         chunks.append(Chunk(
             chunk_id=f"faq:{faq_id}@{lang}", source=str(path), kind="faq", text=answer, language=lang,
             title=question, category=str(row.get("category") or defaults.get("category") or ""), faq_id=faq_id,
