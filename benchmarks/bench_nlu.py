@@ -133,6 +133,15 @@ def with_operating_points(dataset: str, records: List[Dict[str, Any]], data_root
             r["operating_points"] = operating_points([u.intent for u in data.val], r["val_top1"],
                                                      [u.intent for u in data.test], r["test_top1"], data.oos_intent)
             r["operating_points_from_record"] = True
+    stored = [r for r in records if "combined_oos" not in r
+              and any(s.get("val_scores") for s in (r.get("distance_oos") or {}).values())]
+    if stored:
+        from nlu_distance_oos import from_record
+
+        data = load_dataset(dataset, data_root)
+        for r in stored:  # recorded before the combined score existed: computed from the stored scores
+            r["combined_oos"] = from_record(r, [u.intent for u in data.val], [u.intent for u in data.test],
+                                            data.oos_intent)
     return [r for r in records if "operating_points" in r]
 
 
@@ -149,6 +158,12 @@ def operating_point_table(dataset: str, records: List[Dict[str, Any]]) -> str:
             lines.append(f"| {r['system']} | {name} | {p['threshold']:.3f} | {p['val']['in_scope_accuracy']:.2%} | "
                          f"{p['val']['oos_recall']:.2%} | {p['test']['in_scope_accuracy']:.2%} | "
                          f"{p['test']['oos_recall']:.2%} |")
+        for name, p in (r.get("combined_oos") or {}).items():
+            if "test" in p:
+                lines.append(f"| {r['system']} | confidence + {name} (w {p['weight']}), in-scope floor | "
+                             f"{p['threshold']:.3f} | {p['val']['in_scope_accuracy']:.2%} | "
+                             f"{p['val']['oos_recall']:.2%} | {p['test']['in_scope_accuracy']:.2%} | "
+                             f"{p['test']['oos_recall']:.2%} |")
     return "\n".join(lines)
 
 
@@ -179,7 +194,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             if pointed:
                 print(operating_point_table(dataset, pointed) + "\n", flush=True)
                 summary = {r["system"]: {"finished": r.get("finished"), "from_record": r.get("operating_points_from_record", False),
-                                         **r["operating_points"]} for r in pointed}
+                                         **r["operating_points"],
+                                         **({"combined_oos": r["combined_oos"]} if r.get("combined_oos") else {})}
+                           for r in pointed}
                 out = Path(args.results_dir) / f"{dataset}__operating_points.json"
                 old = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
                 out.write_text(json.dumps({**old, **summary}, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -112,3 +112,54 @@ def evaluate(model_archive: Path, train: Sequence, val: Sequence, test: Sequence
         out[name]["val_scores"] = [round(float(x), 4) for x in val_s[name]]
         out[name]["test_scores"] = [round(float(x), 4) for x in test_s[name]]
     return out
+
+
+# Weights of the confidence in the combined score (the distance gets 1 - w); chosen on val.
+COMBINED_WEIGHTS = tuple(round(w, 1) for w in np.arange(0.0, 1.01, 0.1))
+
+
+def combined(val_gold: Sequence[str], val_top1: Sequence[Sequence], val_distance: Sequence[float],
+             test_gold: Sequence[str], test_top1: Sequence[Sequence], test_distance: Sequence[float],
+             oos: str) -> Dict:
+    """Top-1 confidence and a distance score together: ``w * z(-confidence) + (1 - w) * z(distance)``.
+
+    The two scores see different failures (a peaked softmax far from every intent, a flat
+    one close to two), so their sum can separate better than either. Each is z-normalised
+    with its val mean and deviation; the weight and the threshold are both chosen on val
+    (the most val OOS recall at val in-scope accuracy >= ``IN_SCOPE_FLOOR``; equal recall:
+    the weight nearest 0.5). Test is only reported. ``*_top1`` are (intent, confidence) pairs
+    as stored in a record; ``*_distance`` the record's ``val_scores`` / ``test_scores``.
+    """
+    vc = -np.asarray([c for _, c in val_top1], dtype=float)
+    tc = -np.asarray([c for _, c in test_top1], dtype=float)
+    vd, td = np.asarray(val_distance, dtype=float), np.asarray(test_distance, dtype=float)
+    z = lambda a, ref: (a - ref.mean()) / (ref.std() or 1.0)  # noqa: E731
+    val_labels, test_labels = [t for t, _ in val_top1], [t for t, _ in test_top1]
+    curve, best = [], None
+    for w in COMBINED_WEIGHTS:
+        score = w * z(vc, vc) + (1 - w) * z(vd, vd)
+        rows = [(t, _rates(val_gold, _decide(val_labels, score, t, oos), oos))
+                for t in np.quantile(score, np.linspace(0.3, 0.999, 700))]
+        keeping = [r for r in rows if r[1]["in_scope_accuracy"] >= IN_SCOPE_FLOOR]
+        if not keeping:
+            continue
+        t, val = max(keeping, key=lambda r: (r[1]["oos_recall"], r[0]))
+        curve.append({"weight": w, "val_oos_recall": val["oos_recall"]})
+        if best is None or (val["oos_recall"], -abs(w - 0.5)) > (best[2]["oos_recall"], -abs(best[0] - 0.5)):
+            best = (w, t, val)
+    if best is None:
+        return {"val_curve": curve}
+    w, t, val = best
+    test_score = w * z(tc, vc) + (1 - w) * z(td, vd)
+    return {"weight": w, "threshold": round(float(t), 5), "floor": IN_SCOPE_FLOOR, "val": val,
+            "test": _rates(test_gold, _decide(test_labels, test_score, t, oos), oos), "val_curve": curve}
+
+
+def from_record(record: Dict, val_gold: Sequence[str], test_gold: Sequence[str], oos: str) -> Dict:
+    """:func:`combined` for every distance score a record kept per message (``{}`` when none)."""
+    out = {}
+    for name, scores in (record.get("distance_oos") or {}).items():
+        if scores.get("val_scores") and record.get("val_top1"):
+            out[name] = combined(val_gold, record["val_top1"], scores["val_scores"],
+                                 test_gold, record["test_top1"], scores["test_scores"], oos)
+    return out

@@ -125,11 +125,13 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
                                                       gold, record["test_top1"], dataset.oos_intent)
     if dataset.val and dataset.oos_intent and args.system.startswith("transformer") and dataset.name != "own":
         from nlu_distance_oos import evaluate as distance_oos  # noqa: E402
+        from nlu_distance_oos import from_record as combined_oos  # noqa: E402
 
         print("[bench] distance-based out-of-scope scores (Mahalanobis, max cosine)", flush=True)
         record["distance_oos"] = distance_oos(Path(model_path), dataset.train, dataset.val, dataset.test,
                                               [ranked(r)[0][0] for r in val_results],
                                               [ranked(r)[0][0] for r in results], dataset.oos_intent)
+        record["combined_oos"] = combined_oos(record, [u.intent for u in dataset.val], gold, dataset.oos_intent)
     if dataset.name != "own" and dataset.oos_intent:
         pred = [apply_threshold(ranked(r), threshold, dataset.oos_intent) for r in results]
         record["oos_threshold"] = threshold
