@@ -32,8 +32,9 @@ the abstention threshold; otherwise the action gives its usual out-of-scope repl
 
 A follow-up is ranked with the contextual query; when it substitutes an entity
 ("那访客呢" after monthly parking) and the top FAQ does not mention it while another FAQ
-of the same category does, that FAQ is preferred (the concatenated query is dominated
-by the longer previous question). Its cosine gets ``FOLLOWUP_BONUS``: a concatenation of
+of the same category does (in its question, answer or similar questions: "电瓶车" is only
+in the e-bike entry's), that FAQ is preferred (the concatenated query is dominated by the
+longer previous question) and is answered on the top hit's confidence. Its cosine gets ``FOLLOWUP_BONUS``: a concatenation of
 two utterances matches a passage less closely than one well-formed question does, and
 the thresholds were calibrated on single questions.
 No bonus after an abstention: the previous question found nothing, so there is no topic
@@ -69,8 +70,11 @@ COHERENCE_FLOOR = -0.02
 JOINT_FLOOR = -0.05
 # Added to a follow-up's cosines before the answerer's thresholds apply (see module doc).
 FOLLOWUP_BONUS = 0.015
-# Contextual candidates considered when re-ranking a substituted entity.
+# FAQ candidates (the top one included) considered when re-ranking a substituted entity.
 SUBSTITUTION_POOL = 5
+# Contextual candidates retrieved per FAQ candidate wanted: regulation passages fill the
+# rest of the ranking ("固定车位怎么租" + "那方客车呢" puts four articles before the visitor FAQ).
+CANDIDATES_PER_FAQ = 4
 
 _HAN_RUN = re.compile(_HAN.pattern + "+")
 # Chinese: a message that opens with a continuation ("那…", "还有…", "要是…") or ends with
@@ -264,7 +268,7 @@ class FollowupResolver:
         query = contextual_query(context.question, text, lang)
         retriever = self.answerer.retriever
         v_msg, v_query, v_prev = self.answerer.embedder.queries([text, query, context.question])
-        pool = max(self.cfg.top_k, SUBSTITUTION_POOL)
+        pool = max(self.cfg.top_k, SUBSTITUTION_POOL * CANDIDATES_PER_FAQ)
         plain = retriever.search(text, k=self.cfg.top_k, language=lang, qvec=v_msg)
         prev = retriever.search(context.question, k=1, language=lang, qvec=v_prev)
         # The joined query is scored on each entry's own passage: a similar question matches it on
@@ -312,6 +316,10 @@ class FollowupResolver:
                   scores: Dict[str, float], reason: str, context_answered: bool) -> Resolution:
         ranked = self._substitute(hits, cues, lang) if cues.marker and cues.content else list(hits)
         bonus = FOLLOWUP_BONUS if context_answered else 0.0
+        if context_answered and ranked and hits and ranked[0] is not hits[0]:
+            # A substituted entry is chosen on the context's confidence plus its naming what the
+            # message brings in; its own cosine to the joined query is lower by construction.
+            bonus += max(0.0, hits[0].dense - ranked[0].dense)
         return Resolution(text, lang, query, True, reason, scores, ranked, bonus)
 
     @staticmethod
@@ -334,9 +342,12 @@ class FollowupResolver:
         top = hits[0]
         if _mentions(top, terms, lang):
             return list(hits)
-        for i, h in enumerate(hits[1:SUBSTITUTION_POOL], start=1):
-            if (h.chunk.kind == "faq" and h.chunk.category == top.chunk.category
-                    and h.chunk.language == top.chunk.language and _mentions(h, terms, lang)):
+        # The next FAQ candidates (regulation passages in between do not use up the pool).
+        faqs = [i for i, h in enumerate(hits) if i and h.chunk.kind == "faq"][:SUBSTITUTION_POOL - 1]
+        for i in faqs:
+            h = hits[i]
+            if (h.chunk.category == top.chunk.category and h.chunk.language == top.chunk.language
+                    and _mentions(h, terms, lang)):
                 return [h] + hits[:i] + hits[i + 1:]
         return list(hits)
 
@@ -367,7 +378,7 @@ class FollowupResolver:
 
 def _mentions(hit: Hit, terms: Sequence[str], lang: str) -> bool:
     """Does the chunk (question + answer) name any of ``terms``?"""
-    text = f"{hit.chunk.title} {hit.chunk.text}"
+    text = " ".join([hit.chunk.title, hit.chunk.text, *hit.chunk.similar])
     if lang == "zh":
         return any(t in text for t in terms)
     words = set(tokenize(text))

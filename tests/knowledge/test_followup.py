@@ -15,7 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from knowledge.followup import FollowupResolver, KBContext, analyse, contextual_query, faq_of
+from knowledge.followup import FOLLOWUP_BONUS, FollowupResolver, KBContext, analyse, contextual_query, faq_of
 
 
 # ---------------------------------------------------------------- surface cues (no model)
@@ -269,3 +269,22 @@ def test_the_context_slot_remembers_an_abstention() -> None:
     ctx = KBContext("小区有游泳池吗？", "zh", turn=2, answered=False)
     assert json.loads(ctx.to_json())["abstained"] is True and KBContext.from_json(ctx.to_json()) == ctx
     assert "abstained" not in json.loads(KBContext("物业几点下班？", "zh").to_json())
+
+
+def test_a_substituted_entity_is_found_in_another_entry_s_similar_questions(resolver) -> None:
+    # "电瓶车" is in neither question nor answer of the e-bike FAQ, only in its similar questions.
+    steps = _thread(resolver, "zh", "地库有没有给电动汽车充电的地方", "那电瓶车呢")
+    assert [faq_of(r) for _, r in steps] == ["parking-ev-charging", "parking-ebike"]
+
+
+def test_a_substituted_entry_behind_regulation_passages_is_answered_on_the_context_s_confidence(resolver) -> None:
+    # The joined query puts regulation articles before the visitor FAQ, whose own cosine to it
+    # is lower than the monthly-parking FAQ's; the substitution keeps the context's confidence.
+    (_, first), (res, result) = _thread(resolver, "zh", "想长期租个固定车位", "那方客车呢")
+    assert faq_of(first) == "parking-monthly"
+    assert res.followup and faq_of(result) == "parking-visitor", (res.to_dict(), result.answer)
+    # The lift: the bonus makes up what the substituted entry lacks against the joined query's best.
+    assert res.bonus > FOLLOWUP_BONUS and res.hits[0].dense + res.bonus >= resolver.answerer.abstain_below("zh")
+    # Without a substitution the bonus is the plain one.
+    _, (res, _) = _thread(resolver, "zh", "想长期租个固定车位", "多少钱")
+    assert res.followup and res.bonus == FOLLOWUP_BONUS
