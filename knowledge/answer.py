@@ -31,6 +31,7 @@ from .generation import Generator, make_generator, says_not_known
 from .grounding import support_ratio, unsupported_facts
 from .lang import detect_language
 from .records import citation
+from .rerank import get_reranker
 from .retrieval import Hit, Retriever
 
 NO_ANSWER = {
@@ -39,6 +40,9 @@ NO_ANSWER = {
 }
 SOURCE_LABEL = {"zh": "来源：", "en": "Source: "}
 log = logging.getLogger(__name__)
+
+
+WARM_RERANK_MAX = 5000  # English chunks embedded by MiniLM at start-up; the rest on first use
 
 
 @dataclass
@@ -88,7 +92,9 @@ class Answerer:
         self.index_dir = Path(index_dir) if index_dir else self.cfg.path(self.cfg.index)
         self.stored = store.read(self.index_dir)
         self.embedder = get_embedder(resolve_model(self.cfg.embed_model))
-        self.retriever = Retriever(self.stored, self.embedder, self.cfg.retrieval, region=self.cfg.region)
+        reranker = get_reranker(self.cfg.rerank_en, self.cfg.rerank_weight, self.cfg.rerank_depth, self.cfg.embed_threads)
+        self.retriever = Retriever(self.stored, self.embedder, self.cfg.retrieval, region=self.cfg.region,
+                                   reranker=reranker)
         if self.retriever.excluded:
             log.info("region %s: %d passages of %s are not cited (rules of another place)", self.cfg.region,
                      len(self.retriever.excluded), ", ".join(sorted(self.retriever.excluded_documents)))
@@ -123,6 +129,8 @@ class Answerer:
 
     def warm_up(self, generator: bool = True) -> None:
         """Load the models now so the first real question is answered at full speed."""
+        if self.retriever.reranker is not None:  # MiniLM vectors of the English chunks (bounded on huge bases)
+            self.retriever.reranker.warm([c for c in self.stored.chunks if c.language == "en"][:WARM_RERANK_MAX])
         self.ask("物业费怎么交？", "zh", log_unanswered=False, force_generate=generator)
         self.ask("How do I pay the management fee?", "en", log_unanswered=False, force_generate=generator)
 

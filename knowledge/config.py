@@ -38,6 +38,9 @@ class KnowledgeConfig:
     top_k: int = 5
     context_passages: int = 2
     retrieval: str = "vector"
+    rerank_en: str = "minilm"
+    rerank_weight: float = 1.0
+    rerank_depth: int = 10
     region: str = ""
     abstain_below_zh: float = 0.892
     abstain_below_en: float = 0.841

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from .index import search as faiss_search
 from .jurisdiction import applies, place_of
 from .records import Chunk, citation
 from .store import StoredIndex
+
+if TYPE_CHECKING:  # the reranker loads torch: imported only where one is configured
+    from .rerank import EnglishReranker
 
 MODES = ("vector", "bm25", "hybrid")
 RRF_K = 60          # standard reciprocal-rank-fusion constant (Cormack et al. 2009)
@@ -41,9 +44,10 @@ class Retriever:
     """Search an index with vectors, BM25 or both."""
 
     def __init__(self, stored: StoredIndex, embedder: Embedder, mode: str = "hybrid", bm25_weight: float = 1.0,
-                 region: str = "") -> None:
+                 region: str = "", reranker: Optional["EnglishReranker"] = None) -> None:
         """``region`` ("浙江省杭州市"): leave out passages of other places' regulations
-        (:mod:`knowledge.jurisdiction`); empty: every passage is searched."""
+        (:mod:`knowledge.jurisdiction`); empty: every passage is searched. ``reranker``
+        re-orders the first English candidates of an English question (:mod:`knowledge.rerank`)."""
         if mode not in MODES:
             raise ValueError(f"retrieval mode '{mode}' unknown; use one of {MODES}")
         self.stored = stored
@@ -59,6 +63,7 @@ class Retriever:
                 self.excluded.add(i)
                 self.excluded_documents[name] = place
         self.embedder = embedder
+        self.reranker = reranker
         self.mode = mode
         self.bm25_weight = bm25_weight
         self.bm25 = BM25Index(stored.tokens)
@@ -79,13 +84,15 @@ class Retriever:
         return float(np.max(self.stored.vectors[rows] @ qvec)) if rows is not None and len(rows) else None
 
     def search(self, question: str, k: int = 5, mode: Optional[str] = None, language: Optional[str] = None,
-               qvec: Optional[np.ndarray] = None, primary_only: bool = False) -> List[Hit]:
+               qvec: Optional[np.ndarray] = None, primary_only: bool = False, rerank: bool = True) -> List[Hit]:
         """Top-k chunks for ``question``; same-language chunks first when ``language`` is given.
 
         ``primary_only``: score each chunk by its first vector alone, not by an FAQ's similar
         questions (for a composite query such as a follow-up joined to the previous
         question, which a short similar question matches on one word: "物业几点下班？周末呢？"
-        found the renovation entry's "周末能装修吗").
+        found the renovation entry's "周末能装修吗"). Such a query is not re-ordered by the
+        English reranker either: it is not one question a resident asked. ``rerank`` False:
+        e5's order for an English question too (the calibration's held-out scores).
         """
         mode = mode or self.mode
         if qvec is None:
@@ -105,12 +112,15 @@ class Retriever:
         if language:
             order = [i for i in order if self.stored.chunks[i].language == language] + \
                     [i for i in order if self.stored.chunks[i].language != language]
+        rerank = rerank and self.reranker is not None and language == "en" and not primary_only
         hits = []
-        for i in order[:k]:
+        for i in order[:max(k, self.reranker.depth) if rerank else k]:
             cos = dense.get(i)
             if cos is None:  # BM25-only candidate: compute its cosine for confidence
                 cos = self.cosine(self.stored.chunks[i].chunk_id, qvec) or 0.0
             hits.append(Hit(self.stored.chunks[i], float(ranked[i]), cos, bm25_scores.get(i, 0.0)))
+        if rerank:
+            hits = self.reranker.rerank(question, hits)[:k]
         return hits
 
     def _dense_scores(self, qvec: np.ndarray, primary_only: bool = False) -> Dict[int, float]:
