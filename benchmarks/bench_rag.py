@@ -248,6 +248,7 @@ def part_own(args) -> Dict:
         per_lang: Dict[str, Dict] = {}
         conf = {"zh": ([], []), "en": ([], [])}  # language -> (answerable, unanswerable) confidences
         misses = []
+        seen: List[tuple] = []  # (language, answerable, confidence, first hit right)
         for lang in ("zh", "en", "all"):
             ranks = []
             for q, qv in zip(qs, qvecs):
@@ -256,6 +257,8 @@ def part_own(args) -> Dict:
                 hits = retriever.search(q["q"], k=10, mode=mode, language=q["lang"], qvec=qv)
                 if lang == "all":
                     conf[q["lang"]][0 if q["gold"] else 1].append(hits[0].dense if hits else 0.0)
+                    seen.append((q["lang"], bool(q["gold"]), hits[0].dense if hits else 0.0,
+                                 bool(hits) and any(gold_match(hits[0].chunk, g) for g in q["gold"] or ())))
                 if q["gold"]:
                     r = first_rank(hits, q["gold"])
                     ranks.append(r)
@@ -271,6 +274,13 @@ def part_own(args) -> Dict:
             [thr["zh"]] * len(conf["zh"][0]) + [thr["en"]] * len(conf["en"][0]),
             [thr["zh"]] * len(conf["zh"][1]) + [thr["en"]] * len(conf["en"][1]))
         thr = {lang: measured.threshold(lang, cfg.abstain_below(lang)) for lang in conf}  # what the product uses
+        # What a resident gets: a right answer, a wrong one, or "no answer, a human?" (the
+        # first hit at the product's threshold); R@1 alone counts re-orderings below the threshold.
+        per_lang["outcomes"] = {lang: {"right": sum(1 for l, a, c, ok in seen if l == lang and a and c >= thr[l] and ok),
+                                       "wrong": sum(1 for l, a, c, ok in seen if l == lang and a and c >= thr[l] and not ok),
+                                       "abstained": sum(1 for l, a, c, ok in seen if l == lang and a and c < thr[l]),
+                                       "unanswerable_answered": sum(1 for l, a, c, ok in seen if l == lang and not a and c >= thr[l])}
+                                for lang in ("zh", "en")}
         for lang, (ca, cu) in conf.items():
             per_lang[lang]["abstention"] = abstention(ca, cu, thr[lang])
         ca = conf["zh"][0] + conf["en"][0]
@@ -281,7 +291,23 @@ def part_own(args) -> Dict:
             [thr["zh"]] * len(conf["zh"][1]) + [thr["en"]] * len(conf["en"][1]))
         per_lang["misses"] = misses
         out["modes"][RERANKED if retriever is reranked else mode] = per_lang
-    dev = [q for q in load_questions("dev_questions.yaml") if q["gold"]]
+    dev_all = load_questions("dev_questions.yaml")
+    dev = [q for q in dev_all if q["gold"]]
+    out["dev_outcomes"] = {}
+    for name, r in (("vector", plain), (RERANKED, reranked)):
+        counts = {lang: dict.fromkeys(("right", "wrong", "abstained", "unanswerable_answered", "unanswerable_abstained"), 0)
+                  for lang in ("zh", "en")}
+        for q in dev_all:
+            h = r.search(q["q"], k=1, mode="vector", language=q["lang"])[0]
+            answered = h.dense >= measured_of[r].threshold(q["lang"], cfg.abstain_below(q["lang"]))
+            if not q["gold"]:
+                key = "unanswerable_answered" if answered else "unanswerable_abstained"
+            elif not answered:
+                key = "abstained"
+            else:
+                key = "right" if any(gold_match(h.chunk, g) for g in q["gold"]) else "wrong"
+            counts[q["lang"]][key] += 1
+        out["dev_outcomes"][name] = counts
     out["dev_recall@1"] = {name: {lang: round(sum(first_rank(r.search(q["q"], k=1, mode="vector", language=lang), q["gold"]) == 1
                                                   for q in dev if q["lang"] == lang) / max(sum(q["lang"] == lang for q in dev), 1), 4)
                                   for lang in ("zh", "en")} for name, r in (("vector", plain), (RERANKED, reranked))}

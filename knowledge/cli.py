@@ -195,6 +195,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Print the top-k passages for each question."""
     from . import store
     from .embedding import get_embedder
+    from .lang import detect_language
+    from .rerank import get_reranker
     from .retrieval import Retriever
 
     cfg = load_config()
@@ -204,11 +206,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     retriever = Retriever(stored, get_embedder(resolve_model(cfg.embed_model)), args.mode or cfg.retrieval,
-                          region=cfg.region)
+                          region=cfg.region, reranker=get_reranker(cfg.rerank_en, cfg.rerank_weight, cfg.rerank_depth))
     questions = _questions(args)
     for q in questions:
         t0 = time.perf_counter()
-        hits = retriever.search(q, k=args.k, language=args.language)
+        # The answer's language, as the assistant detects it: same-language passages first,
+        # and an English question re-ordered by the English reranker.
+        hits = retriever.search(q, k=args.k, language=args.language or detect_language(q))
         ms = round((time.perf_counter() - t0) * 1000, 1)
         if args.json:
             print(json.dumps({"question": q, "search_ms": ms, "hits": [h.to_dict(args.language) for h in hits]},
