@@ -269,8 +269,12 @@ class FollowupResolver:
         retriever = self.answerer.retriever
         v_msg, v_query, v_prev = self.answerer.embedder.queries([text, query, context.question])
         pool = max(self.cfg.top_k, SUBSTITUTION_POOL * CANDIDATES_PER_FAQ)
-        plain = retriever.search(text, k=self.cfg.top_k, language=lang, qvec=v_msg)
-        prev = retriever.search(context.question, k=1, language=lang, qvec=v_prev)
+        plain = retriever.search(text, k=self.cfg.top_k, language=lang, qvec=v_msg)  # what would be answered
+        # The evidence below is e5's best cosines, on which its constants were tuned: the English
+        # reranker may put a lower-cosine hit first, and "I need a receipt for the fee I paid
+        # online" would then no longer stand on its own after an unrelated question.
+        own = retriever.search(text, k=1, language=lang, qvec=v_msg, rerank=False)
+        prev = retriever.search(context.question, k=1, language=lang, qvec=v_prev, rerank=False)
         # The joined query is scored on each entry's own passage: a similar question matches it on
         # the follow-up's one new word and takes it to another topic (Retriever.search).
         ctx_hits = retriever.search(query, k=pool, language=lang, qvec=v_query, primary_only=True)
@@ -280,9 +284,9 @@ class FollowupResolver:
         # items, so it keeps that anchor (the measured threshold sits lower on the demo base,
         # and "电话多少" after a complaint question must stay a follow-up).
         standalone = max(threshold, self.cfg.abstain_below(lang)) + SELF_CONTAINED_MARGIN[lang]
-        fit = ((retriever.cosine(ctx_hits[0].chunk.chunk_id, v_msg) or ctx_hits[0].dense) - best(plain)
-               if ctx_hits and plain else 0.0)
-        scores = {"plain": best(plain), "contextual": best(ctx_hits), "previous": best(prev),
+        fit = ((retriever.cosine(ctx_hits[0].chunk.chunk_id, v_msg) or ctx_hits[0].dense) - best(own)
+               if ctx_hits and own else 0.0)
+        scores = {"plain": best(own), "contextual": best(ctx_hits), "previous": best(prev),
                   "coherence": best(ctx_hits) - best(prev), "fit": fit, "threshold": threshold}
 
         # 1. The message finds its own answer and says enough: a new question.

@@ -119,6 +119,18 @@ def test_a_new_topic_is_answered_on_its_own(resolver, lang: str, first: str, sec
     assert faq_of(result) == expected
 
 
+def test_an_english_question_re_ordered_by_the_reranker_still_stands_on_its_own(resolver, answerer) -> None:
+    # Seen in the WeChat simulation: e5's best hit (the e-invoice entry) clears the standing-alone
+    # bar, the reranker's first hit does not; the decision must use e5's, or the receipt
+    # question is joined to the unrelated one before it and answered with the unpaid-fees entry.
+    message = "I need a receipt for the fee I paid online"
+    reranked = answerer.retriever.search(message, k=1, language="en")[0]
+    e5 = answerer.retriever.search(message, k=1, language="en", rerank=False)[0]
+    assert reranked.dense < e5.dense  # the case this is about
+    _, (res, _) = _thread(resolver, "en", "When does the property office close?", message)
+    assert not res.followup and res.reason == "self-contained" and res.scores["plain"] == e5.dense, res.to_dict()
+
+
 def test_a_self_contained_question_is_not_dragged_along(resolver) -> None:
     # The brief's example: after a parking question, a question about pets and lifts.
     _, (res, result) = _thread(resolver, "zh", "月租车位一个月多少钱", "宠物可以进电梯吗")
