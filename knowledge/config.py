@@ -39,7 +39,7 @@ class KnowledgeConfig:
     context_passages: int = 2
     retrieval: str = "vector"
     rerank_en: str = "minilm"
-    rerank_weight: float = 1.0
+    rerank_weight: float = 0.2
     rerank_depth: int = 10
     region: str = ""
     abstain_below_zh: float = 0.892
