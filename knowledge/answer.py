@@ -127,10 +127,18 @@ class Answerer:
                 self._generator = make_generator(self.cfg, self.backend)
             return self._generator
 
+    def warm_reranker(self) -> None:
+        """Embed this base's English chunks for the English reranker now (bounded on huge bases).
+
+        Its vectors are kept per chunk text across versions, so after a re-index only new or
+        changed chunks cost anything.
+        """
+        if self.retriever.reranker is not None:
+            self.retriever.reranker.warm([c for c in self.stored.chunks if c.language == "en"][:WARM_RERANK_MAX])
+
     def warm_up(self, generator: bool = True) -> None:
         """Load the models now so the first real question is answered at full speed."""
-        if self.retriever.reranker is not None:  # MiniLM vectors of the English chunks (bounded on huge bases)
-            self.retriever.reranker.warm([c for c in self.stored.chunks if c.language == "en"][:WARM_RERANK_MAX])
+        self.warm_reranker()
         self.ask("物业费怎么交？", "zh", log_unanswered=False, force_generate=generator)
         self.ask("How do I pay the management fee?", "en", log_unanswered=False, force_generate=generator)
 

@@ -148,6 +148,9 @@ class LiveKnowledge:
         answerer.unanswered_sink = self._unanswered.record
         if self._answerer is not None:
             answerer.share_generator(self._answerer)
+            # A reload happens while residents are answered from the old version: embed the
+            # new version's English chunks for the reranker before it is installed.
+            answerer.warm_reranker()
         try:
             VersionStore.prune_cache(self.cache_dir, CACHE_KEEP, protect=path)
         except OSError as exc:

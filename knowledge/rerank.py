@@ -19,7 +19,9 @@ held-out sets (own test, answer-quality set) prefer the small weights (docs/benc
 Only the order changes: :attr:`knowledge.retrieval.Hit.dense` stays the e5 cosine, so the
 abstention thresholds (measured on the base with the same search, knowledge/calibration.py)
 keep their meaning. Chinese questions are never re-ordered. MiniLM vectors of the chunks are
-computed when first needed and kept in memory (about 1 s for the demo base's English FAQ).
+kept in memory per chunk text; the answerer computes them at warm-up and before a re-indexed
+version is installed (:meth:`knowledge.answer.Answerer.warm_reranker`), otherwise they are
+computed on first use.
 """
 
 from __future__ import annotations

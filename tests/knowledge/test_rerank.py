@@ -77,3 +77,18 @@ def test_unknown_mode_is_refused_and_off_means_none() -> None:
     assert get_reranker("off", 1.0, 10) is None
     with pytest.raises(ValueError, match="rerank_en 'bge' unknown"):
         get_reranker("bge", 1.0, 10)
+
+
+def test_warming_embeds_every_english_chunk_so_no_question_waits(answerer, monkeypatch) -> None:
+    reranker = answerer.retriever.reranker
+    assert reranker is not None  # the default configuration
+    answerer.warm_reranker()
+    english = [c for c in answerer.stored.chunks if c.language == "en"]
+
+    def no_chunk_embedding(texts):
+        assert len(texts) == 1, f"chunks embedded on a question: {len(texts)} texts"  # only the question itself
+        return EnglishReranker.encode(reranker, texts)
+
+    monkeypatch.setattr(reranker, "encode", no_chunk_embedding)
+    assert len(reranker.chunk_scores(reranker.model.encode(["q"], normalize_embeddings=True)[0], english)) == len(english)
+    answerer.retriever.search("Where are the parcel lockers?", k=3, language="en")
