@@ -149,10 +149,18 @@ async def test_canned_reply_resident_panel_and_tickets_in_the_browser(stack: Sta
             await press(page, "Escape")
             await page.wait_for(f"!({visible('#canned-picker')})")
 
+            # The language toggle reloads the conversation; an agent typing "/" before the reload
+            # arrives keeps the picker (the reload is held back 1.5 s to make the race certain).
+            await page.evaluate("""(() => { const f = window.fetch; window.__fetch = f;
+                window.fetch = (u, o) => /\\/api\\/handoffs\\/\\d+$/.test(String(u))
+                    ? new Promise((r) => setTimeout(r, 1500)).then(() => f(u, o)) : f(u, o); })()""")
             await set_language(page, "en")
             await page.wait_for(f"{text_of('#resident-panel')}.includes('Resident')")
             await type_into(page, "#reply-text", "/")
             await page.wait_for(visible("#canned-picker"))
+            await asyncio.sleep(2.5)  # the held-back reload has arrived
+            assert await page.evaluate(visible("#canned-picker")), "the reload closed the picker under the agent's typing"
+            await page.evaluate("window.fetch = window.__fetch")
             await screenshot(page, "conversation-picker-en")
             await press(page, "Escape")
             # The panel collapses to a strip, and comes back.

@@ -231,6 +231,15 @@
   // ------------------------------------------------------------ wiring
   D.view("canned", { load, rerender: renderTable });
   D.on("start", (user) => { $("#canned-shared-box").hidden = user.role !== "admin"; edit(null); load(); });
-  D.on("conversation", (handoff) => { convLanguage = handoff.language || null; close(); load(); });
+  // Another conversation closes the picker. The same one reloaded (the language toggle reloads
+  // it) keeps it open: the agent may already be typing "/…" while the reload is on its way.
+  let convId = null;
+  D.on("conversation", (handoff) => {
+    const same = handoff.id === convId;
+    convId = handoff.id;
+    convLanguage = handoff.language || null;
+    if (!same) close();
+    load();
+  });
   D.on("lang", () => { if (mode) renderPicker(mode === "slash" ? (slashQuery() || "") : search.value); });
 })();
