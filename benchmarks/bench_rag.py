@@ -234,16 +234,15 @@ def part_own(args) -> Dict:
     plain = Retriever(stored, embedder)
     # The product's retriever: vector mode, English questions re-ordered by MiniLM (knowledge/rerank.py).
     reranked = Retriever(stored, embedder, "vector", reranker=get_reranker("minilm", cfg.rerank_weight, cfg.rerank_depth))
-    measured_of = {r: calibrate(r, cfg.abstain_quantile, cfg.calibration_min_questions) for r in (plain, reranked)}  # equal: e5's order
+    # One calibration serves both: its held-out scores are taken in e5's order (search(rerank=False)).
+    measured = calibrate(plain, cfg.abstain_quantile, cfg.calibration_min_questions)
     qs = load_questions()
     qvecs = embedder.queries([q["q"] for q in qs])
     out: Dict = {"index": args.index, "n_chunks": len(stored.chunks), "questions": len(qs),
-                 "modes": {}, "measured_thresholds": measured_of[plain].thresholds,
-                 "measured_thresholds_reranked": measured_of[reranked].thresholds,
+                 "modes": {}, "measured_thresholds": measured.thresholds,
                  "fixed_thresholds": {l: cfg.abstain_below(l) for l in ("zh", "en")}}
     for mode in MODES + (RERANKED,):
         retriever = reranked if mode == RERANKED else plain
-        measured = measured_of[retriever]
         mode = "vector" if mode == RERANKED else mode
         per_lang: Dict[str, Dict] = {}
         conf = {"zh": ([], []), "en": ([], [])}  # language -> (answerable, unanswerable) confidences
@@ -299,7 +298,7 @@ def part_own(args) -> Dict:
                   for lang in ("zh", "en")}
         for q in dev_all:
             h = r.search(q["q"], k=1, mode="vector", language=q["lang"])[0]
-            answered = h.dense >= measured_of[r].threshold(q["lang"], cfg.abstain_below(q["lang"]))
+            answered = h.dense >= measured.threshold(q["lang"], cfg.abstain_below(q["lang"]))
             if not q["gold"]:
                 key = "unanswerable_answered" if answered else "unanswerable_abstained"
             elif not answered:

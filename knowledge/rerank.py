@@ -72,7 +72,7 @@ class EnglishReranker:
         self.depth = int(depth)
         self.model = SentenceTransformer(str(path or model_dir()), device="cpu")
         self.model.max_seq_length = 256
-        self._vectors: Dict[str, np.ndarray] = {}  # chunk id + text -> its wordings' vectors
+        self._vectors: Dict[str, np.ndarray] = {}  # chunk id + wordings -> the wordings' vectors
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -82,25 +82,31 @@ class EnglishReranker:
         return np.asarray(self.model.encode(list(texts), batch_size=32, normalize_embeddings=True,
                                             convert_to_numpy=True), dtype="float32")
 
-    def chunk_scores(self, qvec: np.ndarray, chunks: Sequence[Chunk]) -> np.ndarray:
-        """Each chunk's best MiniLM cosine to the question vector ``qvec``."""
-        keys = [f"{c.chunk_id}\x1f{c.title}\x1f{c.text}\x1f{len(c.similar)}" for c in chunks]
+    def _ensure(self, chunks: Sequence[Chunk]) -> List[str]:
+        """Embed the chunks not embedded yet; returns their cache keys (id + every wording, so an
+        edited answer or similar question is embedded again)."""
+        texts = [wordings(c) for c in chunks]
+        keys = ["\x1e".join((c.chunk_id, *ts)) for c, ts in zip(chunks, texts)]
         with self._lock:
-            missing = [(k, c) for k, c in zip(keys, chunks) if k not in self._vectors]
+            missing = [(k, ts) for k, ts in zip(keys, texts) if k not in self._vectors]
         if missing:
-            texts = [wordings(c) for _, c in missing]
-            flat = self.encode([t for ts in texts for t in ts])
+            flat = self.encode([t for _, ts in missing for t in ts])
             start = 0
             with self._lock:
-                for (k, _), ts in zip(missing, texts):
+                for k, ts in missing:
                     self._vectors[k] = flat[start:start + len(ts)]
                     start += len(ts)
+        return keys
+
+    def chunk_scores(self, qvec: np.ndarray, chunks: Sequence[Chunk]) -> np.ndarray:
+        """Each chunk's best MiniLM cosine to the question vector ``qvec``."""
+        keys = self._ensure(chunks)
         with self._lock:
             return np.array([float(np.max(self._vectors[k] @ qvec)) for k in keys])
 
     def warm(self, chunks: Sequence[Chunk]) -> None:
         """Embed ``chunks`` now (the English chunks at start-up), so no question waits for it."""
-        self.chunk_scores(np.zeros(self.model.get_sentence_embedding_dimension(), dtype="float32"), list(chunks))
+        self._ensure(list(chunks))
 
     def rerank(self, question: str, hits: List["Hit"]) -> List["Hit"]:
         """``hits`` with the first ``depth`` English ones re-ordered; their ``score`` becomes the fused one."""

@@ -68,6 +68,9 @@ def test_a_chunk_is_scored_on_its_best_wording(reranker: EnglishReranker) -> Non
     scores = reranker.chunk_scores(q, [chunk, other])
     assert scores[0] == pytest.approx(float((reranker.encode(["Where can my guests park?"])[0] @ q)), abs=1e-4)
     assert scores[0] > scores[1] + 0.2
+    # Staff edit the similar question (same entry, same number of them): embedded again, not stale.
+    edited = Chunk("c1", "x", "faq", chunk.text, "en", chunk.title, extra={"similar": ["Is there a gym?"]})
+    assert reranker.chunk_scores(q, [edited])[0] < scores[0] - 0.1
     hits = [Hit(other, 0.9, 0.9), Hit(chunk, 0.89, 0.89)]
     out = reranker.rerank("where can my guests park", hits)
     assert [h.chunk.chunk_id for h in out] == ["c2", "c1"][::-1] and [h.dense for h in out] == [0.89, 0.9]
